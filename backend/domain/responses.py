@@ -1,0 +1,53 @@
+"""What a stage 1 or stage 2 response must say (Code 6.9 and 6.19), checked before it is recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from backend.domain.rules import RuleViolation
+
+
+class Decision(StrEnum):
+    UPHELD = "upheld"
+    PARTLY_UPHELD = "partly_upheld"
+    NOT_UPHELD = "not_upheld"
+
+
+#: (item key, letter, what the Code requires) for each stage; the letters follow 6.9 and 6.19.
+REQUIRED_ITEMS: dict[int, list[tuple[str, str, str]]] = {
+    1: [
+        ("stage", "a", "the complaint stage"),
+        ("definition", "b", "the complaint definition"),
+        ("decision", "c", "the decision on the complaint"),
+        ("reasons", "d", "the reasons for any decisions made"),
+        ("remedy", "e", "the details of any remedy offered to put things right"),
+        ("outstanding_actions", "f", "details of any outstanding actions"),
+        ("escalation", "g", "details of how to escalate the matter to stage 2"),
+    ],
+    2: [
+        ("stage", "a", "the complaint stage"),
+        ("definition", "b", "the complaint definition"),
+        ("decision", "c", "the decision on the complaint"),
+        ("reasons", "d", "the reasons for any decisions made"),
+        ("remedy", "e", "the details of any remedy offered to put things right"),
+        ("outstanding_actions", "f", "details of any outstanding actions"),
+        ("escalation", "g", "details of how to escalate the matter to the Housing Ombudsman"),
+    ],
+}
+
+
+def check_response(stage: int, items: Mapping[str, str | None]) -> None:
+    """Refuse a response that leaves any required item empty, naming every missing one."""
+    provision = "6.9" if stage == 1 else "6.19"
+    missing = [
+        f"{provision}({letter}) {label}"
+        for key, letter, label in REQUIRED_ITEMS[stage]
+        if not (items.get(key) or "").strip()
+    ]
+    if missing:
+        raise RuleViolation(
+            "response_incomplete",
+            provision,
+            "the response cannot be recorded until it states: " + "; ".join(missing),
+        )

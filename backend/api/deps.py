@@ -1,0 +1,101 @@
+"""Request dependencies: one transaction per request, and who is asking (staff role or the action server)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from backend.db.models import StaffUser
+from backend.db.session import session_scope
+from backend.services import staff
+from backend.services.context import CaseContext
+from backend.settings import Settings
+
+bearer = HTTPBearer(auto_error=False, description="A staff login token, or the action server's service token")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    yield from session_scope(request.app.state.sessionmaker)
+
+
+def get_ctx(request: Request) -> CaseContext:
+    return request.app.state.ctx
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+CtxDep = Annotated[CaseContext, Depends(get_ctx)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "staff" | "service"
+    user: StaffUser | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the record names who acted: role and staff id, never a password or token."""
+        if self.user is None:
+            return "service:action-server"
+        return f"{self.user.role}:{self.user.id}"
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    @property
+    def role(self) -> str:
+        return self.user.role if self.user else "service"
+
+
+def _principal(
+    request: Request, session: SessionDep, ctx: CtxDep, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> Principal | None:
+    if creds is None or creds.scheme.lower() != "bearer":
+        return None
+    token = creds.credentials
+    service_token: str | None = request.app.state.settings.service_token
+    if service_token and hmac.compare_digest(token.encode(), service_token.encode()):
+        return Principal("service")
+    user = staff.user_for_token(session, token, ctx.now())
+    if user is None:
+        raise HTTPException(401, "your login has expired or the token is not valid: log in again", headers={"WWW-Authenticate": "Bearer"})
+    return Principal("staff", user)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(_principal)]
+
+
+def require(*roles: str, service: bool = False) -> Callable[..., Principal]:
+    """A dependency admitting the given staff roles, and the action server when ``service`` is true."""
+
+    def dep(principal: OptionalPrincipal) -> Principal:
+        if principal is None:
+            raise HTTPException(401, "log in first: this needs a staff login or the service token", headers={"WWW-Authenticate": "Bearer"})
+        if principal.kind == "service":
+            if service:
+                return principal
+            raise HTTPException(403, "the action server's token cannot do this: it needs a staff login")
+        if principal.role not in roles:
+            raise HTTPException(403, f"your role ({principal.role}) cannot do this: it needs {' or '.join(roles)}")
+        return principal
+
+    return dep
+
+
+ANY_STAFF = ("agent", "officer", "manager")
+CASEWORK = ("officer", "manager")
+
+IntakeDep = Annotated[Principal, Depends(require(*ANY_STAFF, service=True))]
+StaffDep = Annotated[Principal, Depends(require(*ANY_STAFF))]
+OfficerDep = Annotated[Principal, Depends(require(*CASEWORK))]
+ManagerDep = Annotated[Principal, Depends(require("manager"))]

@@ -1,0 +1,337 @@
+"""The record: residents, representatives, service requests, complaints and their append-only events.
+
+Typed SQLAlchemy 2 models. Deadlines are not stored as truth (they are derived from dates), except
+``Complaint.current_due``, an index kept in step with every change so the officer queue ("what is
+due or overdue, oldest first") is one indexed query at 100,000 complaints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db.base import Base, UTCDateTime, utcnow
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # agent | officer | manager
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(Base):
+    """An opaque login token (only its SHA-256 is stored), revocable and expiring."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    postcode_norm: Mapped[str | None] = mapped_column(String(10), index=True)
+    tenancy_ref: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    preferred_contact_method: Mapped[str | None] = mapped_column(String(30))
+    contact_times: Mapped[str | None] = mapped_column(String(200))
+    # Special-category data (disability, vulnerability), only with the resident's consent to record it.
+    disclosed_needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent_to_record_needs: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    identities: Mapped[list[ContactIdentity]] = relationship(back_populates="resident", cascade="all, delete-orphan")
+    adjustments: Mapped[list[ReasonableAdjustment]] = relationship(
+        back_populates="resident", cascade="all, delete-orphan", order_by="ReasonableAdjustment.id"
+    )
+    representatives: Mapped[list[Representative]] = relationship(
+        back_populates="resident", order_by="Representative.id"
+    )
+
+
+class ContactIdentity(Base):
+    """How we reach the resident on one channel (web chat id, SMS number, WhatsApp number, Telegram chat)."""
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+
+    resident: Mapped[Resident] = relationship(back_populates="identities")
+
+
+class ReasonableAdjustment(Base):
+    """Code 5.10: a recorded adjustment, whether it is agreed, and when it is next reviewed."""
+
+    __tablename__ = "reasonable_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    type: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resident: Mapped[Resident] = relationship(back_populates="adjustments")
+
+
+class Representative(Base):
+    """Someone acting for the resident, and whether their authority is confirmed (Code 1.3, 3.6)."""
+
+    __tablename__ = "representatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relationship_to_resident: Mapped[str] = mapped_column("relationship", String(30))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(String(254))
+    authority_status: Mapped[str] = mapped_column(String(20), default="pending")
+    authority_method: Mapped[str | None] = mapped_column(String(500))
+    authority_decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    authority_decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resident: Mapped[Resident] = relationship(back_populates="representatives")
+
+
+complaint_service_requests = Table(
+    "complaint_service_requests",
+    Base.metadata,
+    Column("complaint_id", ForeignKey("complaints.id"), primary_key=True),
+    Column("service_request_id", ForeignKey("service_requests.id"), primary_key=True),
+)
+
+
+class ServiceRequest(Base):
+    """Code 1.4: a request to put something right, recorded and monitored apart from complaints.
+
+    Shaped like Open311 (service code, description, location, status, requested/updated/expected).
+    """
+
+    __tablename__ = "service_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    service_code: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    access_notes: Mapped[str | None] = mapped_column(Text)
+    problem_since: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status_notes: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    resident: Mapped[Resident | None] = relationship()
+    complaints: Mapped[list[Complaint]] = relationship(
+        secondary=complaint_service_requests, back_populates="service_requests"
+    )
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_open_due", "current_due", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    representative_id: Mapped[int | None] = mapped_column(ForeignKey("representatives.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(60), index=True)
+    postcode_norm: Mapped[str | None] = mapped_column(String(10))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), default="received", index=True)
+    # exclusion facts (Code 2.2/2.3), captured for the officer, never decided by the bot
+    happened_on: Mapped[dt.date | None] = mapped_column(Date)
+    aware_on: Mapped[dt.date | None] = mapped_column(Date)
+    legal_proceedings: Mapped[str] = mapped_column(String(20), default="unknown")
+    personal_injury: Mapped[bool] = mapped_column(Boolean, default=False)
+    previously_considered_ref: Mapped[str | None] = mapped_column(String(40))
+    impact: Mapped[str | None] = mapped_column(Text)
+    earlier_reports: Mapped[str | None] = mapped_column(Text)
+    # decline (Code 2.1, 2.4, 5.11)
+    decline_ground: Mapped[str | None] = mapped_column(String(30))
+    decline_reasons: Mapped[str | None] = mapped_column(Text)
+    declined_at_stage: Mapped[int | None] = mapped_column(Integer)
+    # stage 1
+    stage1_handler_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    stage1_acknowledged_on: Mapped[dt.date | None] = mapped_column(Date)
+    stage1_extended_to: Mapped[dt.date | None] = mapped_column(Date)
+    stage1_extensions: Mapped[int] = mapped_column(Integer, default=0)
+    stage1_responded_on: Mapped[dt.date | None] = mapped_column(Date)
+    stage1_ack_within: Mapped[bool | None] = mapped_column(Boolean)
+    stage1_response_within_original: Mapped[bool | None] = mapped_column(Boolean)
+    stage1_response_within_extended: Mapped[bool | None] = mapped_column(Boolean)
+    # stage 2
+    stage2_handler_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    stage2_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    stage2_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    stage2_acknowledged_on: Mapped[dt.date | None] = mapped_column(Date)
+    stage2_extended_to: Mapped[dt.date | None] = mapped_column(Date)
+    stage2_extensions: Mapped[int] = mapped_column(Integer, default=0)
+    stage2_responded_on: Mapped[dt.date | None] = mapped_column(Date)
+    stage2_ack_within: Mapped[bool | None] = mapped_column(Boolean)
+    stage2_response_within_original: Mapped[bool | None] = mapped_column(Boolean)
+    stage2_response_within_extended: Mapped[bool | None] = mapped_column(Boolean)
+    # end
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    learning: Mapped[str | None] = mapped_column(Text)
+    related_to_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    # index for the officer queue; NULL when nothing is due
+    current_due: Mapped[dt.date | None] = mapped_column(Date)
+    policy_name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resident: Mapped[Resident] = relationship()
+    representative: Mapped[Representative | None] = relationship()
+    definitions: Mapped[list[ComplaintDefinition]] = relationship(
+        back_populates="complaint", order_by="ComplaintDefinition.id"
+    )
+    service_requests: Mapped[list[ServiceRequest]] = relationship(
+        secondary=complaint_service_requests, back_populates="complaints"
+    )
+    stage1_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage1_handler_id])
+    stage2_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage2_handler_id])
+
+
+class ComplaintDefinition(Base):
+    """Code 5.6/5.7: the complaint as understood, versioned; never edited in place."""
+
+    __tablename__ = "complaint_definitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    points: Mapped[list[str]] = mapped_column(JSON)
+    outcomes: Mapped[list[str]] = mapped_column(JSON)
+    officer_summary: Mapped[str | None] = mapped_column(Text)
+    landlord_responsible: Mapped[str | None] = mapped_column(Text)
+    not_landlord_responsible: Mapped[str | None] = mapped_column(Text)
+    confirmed_by_resident: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="definitions")
+
+
+class Correspondence(Base):
+    """Notices and responses sent or prepared for the resident, kept in full (Code 5.12)."""
+
+    __tablename__ = "correspondence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    signposting_version: Mapped[str | None] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Event(Base):
+    """One entry in the append-only record: who did what, when, with what details (Code 5.12)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    service_request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ClosureDay(Base):
+    """A day the landlord is closed (e.g. 24 December), on top of bank holidays."""
+
+    __tablename__ = "closure_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, unique=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReferenceCounter(Base):
+    """Per-year sequence behind references such as CMP-2026-000123."""
+
+    __tablename__ = "reference_counters"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyKey(Base):
+    """A create command's Idempotency-Key, so a retry returns the first record instead of a duplicate."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    resource_ref: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LookupAttempt(Base):
+    """A resident's case lookup, kept to limit guessing (failures per reference and per client)."""
+
+    __tablename__ = "lookup_attempts"
+    __table_args__ = (Index("ix_lookup_attempts_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

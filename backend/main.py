@@ -1,0 +1,102 @@
+"""The case backend's ASGI app: ``backend.main:app``.
+
+It enforces the Housing Ombudsman's Complaint Handling Code for every caller (the Rasa action
+server with its service token, and staff with a login); the rules themselves live in
+``backend.domain``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from backend import logging_setup
+from backend.api import calendar, complaints, errors, lookup, residents, service_requests, staff
+from backend.db.migrations import upgrade_to_head
+from backend.db.session import make_engine, make_sessionmaker
+from backend.domain.ombudsman import Moment, signposting
+from backend.domain.timescales import load_profile
+from backend.services.context import CaseContext, Clock
+from backend.settings import Settings, get_settings
+
+log = logging.getLogger("backend")
+
+
+class ProductionConfigError(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging_setup.configure()
+    if settings.app_env == "production" and (problems := settings.problems_for_production()):
+        raise ProductionConfigError("refusing to start in production: " + "; ".join(problems))
+    profile = load_profile(settings.policy_profile)  # a profile looser than the Code stops start-up here
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_migrations_on_start:
+            upgrade_to_head(engine)
+        log.info("backend started", extra={"env": settings.app_env, "policy": profile.name, "db": engine.dialect.name})
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Complaints intake and triage: case backend",
+        version="0.1.0",
+        description="Enforces the Housing Ombudsman's Complaint Handling Code (2024): two stages, working-day timescales, extensions, response contents and a full record.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.ctx = CaseContext(profile=profile, timezone=ZoneInfo(settings.timezone), clock=clock or Clock())
+    errors.install(app)
+
+    @app.middleware("http")
+    async def limit_and_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return JSONResponse({"detail": f"request body too large (limit {settings.max_body_bytes // 1024} kB)"}, status_code=413)
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "request",
+            extra={"method": request.method, "path": request.url.path, "status": response.status_code,
+                   "ms": round((time.perf_counter() - started) * 1000, 1)},
+        )
+        return response
+
+    for router in (calendar.router, complaints.router, complaints.reps, service_requests.router, lookup.router, staff.router, residents.router):
+        app.include_router(router)
+
+    @app.get("/api/v1/ombudsman", tags=["signposting"])
+    def ombudsman(moment: Moment = Moment.GENERAL) -> dict[str, str]:
+        """The current Housing Ombudsman signposting text (one versioned template)."""
+        s = signposting(moment)
+        return {"version": s.version, "moment": s.moment.value, "text": s.text}
+
+    @app.get("/healthz", tags=["health"])
+    def health() -> dict[str, str]:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "policy": profile.name}
+
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``backend.main:app`` is built on first use, so importing the module has no side effects."""
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,148 @@
+"""Residents, their adjustments and disclosed needs, and the people who act for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.api.schemas import AdjustmentOut, RepresentativeIn, RepresentativeOut, ResidentIn, ResidentOut
+from backend.db.models import ContactIdentity, ReasonableAdjustment, Representative, Resident
+from backend.domain.adjustments import default_review_date, due_for_review
+from backend.domain.representatives import AuthorityStatus
+from backend.domain.rules import RuleViolation
+from backend.services.records import record_event
+
+
+def normalise_postcode(postcode: str | None) -> str | None:
+    return postcode.replace(" ", "").upper() if postcode else None
+
+
+def upsert_resident(session: Session, data: ResidentIn, actor: str, today: dt.date) -> Resident:
+    """Find the resident by a known channel identity, or create them; add what is new."""
+    if data.disclosed_needs and not data.consent_to_record_needs:
+        raise RuleViolation(
+            "needs_consent_required",
+            "5.10",
+            "disclosed disabilities or vulnerabilities can only be recorded with the resident's "
+            "consent to record them (consent_to_record_needs)",
+        )
+    resident: Resident | None = None
+    for ident in data.identities:
+        resident = session.scalar(
+            select(Resident)
+            .join(ContactIdentity)
+            .where(ContactIdentity.channel == ident.channel, ContactIdentity.address == ident.address)
+        )
+        if resident:
+            break
+    created = resident is None
+    if resident is None:
+        resident = Resident(name=data.name, disclosed_needs=[])
+        session.add(resident)
+    for field in ("name", "address", "tenancy_ref", "email", "phone", "preferred_contact_method", "contact_times"):
+        value = getattr(data, field)
+        if value:
+            setattr(resident, field, value)
+    if data.postcode:
+        resident.postcode = data.postcode
+        resident.postcode_norm = normalise_postcode(data.postcode)
+    if data.consent_to_record_needs:
+        resident.consent_to_record_needs = True
+        resident.disclosed_needs = list(dict.fromkeys([*(resident.disclosed_needs or []), *data.disclosed_needs]))
+    known = {(i.channel, i.address) for i in resident.identities}
+    for ident in data.identities:
+        if (ident.channel, ident.address) not in known:
+            resident.identities.append(ContactIdentity(channel=ident.channel, address=ident.address))
+    for adj in data.adjustments:
+        resident.adjustments.append(
+            ReasonableAdjustment(
+                type=adj.type.value,
+                detail=adj.detail,
+                agreed=adj.agreed,
+                review_on=adj.review_on or default_review_date(today),
+            )
+        )
+    session.flush()
+    record_event(
+        session,
+        "resident_created" if created else "resident_updated",
+        actor,
+        resident_id=resident.id,
+        adjustments_added=[a.type.value for a in data.adjustments],
+        needs_disclosed=len(data.disclosed_needs),
+    )
+    return resident
+
+
+def add_representative(session: Session, resident: Resident, data: RepresentativeIn, actor: str) -> Representative:
+    rep = Representative(
+        resident_id=resident.id,
+        name=data.name,
+        relationship_to_resident=data.relationship.value,
+        organisation=data.organisation,
+        contact=data.contact,
+        authority_status=AuthorityStatus.PENDING.value,
+    )
+    session.add(rep)
+    session.flush()
+    record_event(
+        session, "representative_added", actor, resident_id=resident.id, representative_id=rep.id,
+        relationship=rep.relationship_to_resident, authority_status="pending",
+    )
+    return rep
+
+
+def decide_authority(
+    session: Session, rep: Representative, status: str, method: str, actor_id: int, actor: str, now: dt.datetime
+) -> Representative:
+    if rep.authority_status != AuthorityStatus.PENDING.value:
+        raise RuleViolation(
+            "authority_already_decided", "state",
+            f"this representative's authority is already {rep.authority_status}", kind="conflict",
+        )
+    rep.authority_status = status
+    rep.authority_method = method
+    rep.authority_decided_at = now
+    rep.authority_decided_by = actor_id
+    record_event(
+        session, "representative_authority_decided", actor, resident_id=rep.resident_id,
+        representative_id=rep.id, status=status, method=method,
+    )
+    return rep
+
+
+def representative_out(rep: Representative) -> RepresentativeOut:
+    return RepresentativeOut(
+        id=rep.id,
+        name=rep.name,
+        relationship=rep.relationship_to_resident,
+        organisation=rep.organisation,
+        authority_status=AuthorityStatus(rep.authority_status),
+        authority_method=rep.authority_method,
+        authority_decided_at=rep.authority_decided_at,
+    )
+
+
+def resident_out(resident: Resident, today: dt.date) -> ResidentOut:
+    return ResidentOut(
+        id=resident.id,
+        name=resident.name,
+        address=resident.address,
+        postcode=resident.postcode,
+        tenancy_ref=resident.tenancy_ref,
+        email=resident.email,
+        phone=resident.phone,
+        preferred_contact_method=resident.preferred_contact_method,
+        contact_times=resident.contact_times,
+        disclosed_needs=list(resident.disclosed_needs or []),
+        adjustments=[
+            AdjustmentOut(
+                id=a.id, type=a.type, detail=a.detail, agreed=a.agreed, review_on=a.review_on,
+                due_for_review=due_for_review(a.review_on, today),
+            )
+            for a in resident.adjustments
+        ],
+        representatives=[representative_out(r) for r in resident.representatives],
+    )

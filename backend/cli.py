@@ -1,0 +1,66 @@
+"""Administration from the command line: ``python -m backend.cli create-user ...``, ``migrate``.
+
+The first manager is created here (there is no default account). The password is read from a
+prompt, or from standard input with --password-stdin, never from the command line, so it does not
+end up in shell history or process lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from backend.db.migrations import upgrade_to_head
+from backend.db.session import make_engine, make_sessionmaker, session_scope
+from backend.services import staff
+from backend.settings import get_settings
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (12+ characters): ")
+        if password != getpass.getpass("Again: "):
+            print("The passwords do not match.", file=sys.stderr)
+            return 2
+    engine = make_engine(get_settings().database_url)
+    upgrade_to_head(engine)
+    try:
+        for session in session_scope(make_sessionmaker(engine)):
+            user = staff.create_user(session, args.email, args.name, staff.Role(args.role), password)
+            print(f"Created {user.role} {user.email} (id {user.id}).")
+    except ValueError as exc:
+        print(f"Not created: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    engine = make_engine(get_settings().database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    print("Database is at the latest schema.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backend.cli", description="Case backend administration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cu = sub.add_parser("create-user", help="create a staff user (agent, officer or manager)")
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--name", required=True)
+    cu.add_argument("--role", required=True, choices=[r.value for r in staff.Role])
+    cu.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    cu.set_defaults(func=_create_user)
+    mg = sub.add_parser("migrate", help="apply database migrations")
+    mg.set_defaults(func=_migrate)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -52,7 +52,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = FastAPI(
         title="Complaints intake and triage: case backend",
         version="0.1.0",
-        description="Enforces the Housing Ombudsman's Complaint Handling Code (2024): two stages, working-day timescales, extensions, response contents and a full record.",
+        description=(
+            "Enforces the Housing Ombudsman's Complaint Handling Code (2024): two stages, working-day "
+            "timescales, extensions, response contents and a full record."
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -70,8 +73,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         response = await call_next(request)
         log.info(
             "request",
-            extra={"method": request.method, "path": request.url.path, "status": response.status_code,
-                   "ms": round((time.perf_counter() - started) * 1000, 1)},
+            extra={"method": request.method, "path": request.url.path, "status": response.status_code, "ms": round((time.perf_counter() - started) * 1000, 1)},
         )
         return response
 
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 def __getattr__(name: str) -> FastAPI:
     """``backend.main:app`` is built on first use, so importing the module has no side effects."""
     if name == "app":
-        global app
+        global app  # noqa: PLW0603 - built once, on first use
         app = create_app()
         return app
     raise AttributeError(name)

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from backend.domain.timescales import DEFAULT_PROFILE_PATH
 
-DEV_SECRET_KEY = "dev-only-secret-change-me"
+DEV_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused in production
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -96,8 +96,10 @@ def _start_backend(url: str, dialect: str, tmp: Path) -> Iterator[Backend]:
         tokens: dict[str, str] = {}
         factory = app.state.sessionmaker
         people = {
-            "agent": staff.Role.AGENT, "officer": staff.Role.OFFICER,
-            "officer2": staff.Role.OFFICER, "manager": staff.Role.MANAGER,
+            "agent": staff.Role.AGENT,
+            "officer": staff.Role.OFFICER,
+            "officer2": staff.Role.OFFICER,
+            "manager": staff.Role.MANAGER,
         }
         with factory() as session:
             for key, role in people.items():

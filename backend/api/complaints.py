@@ -56,7 +56,11 @@ def create_complaint(
 ) -> object:
     """Record a complaint received on any channel. Send an Idempotency-Key so a retry never duplicates it."""
     return create_once(
-        session, response, scope="complaint", key=idempotency_key, payload=data,
+        session,
+        response,
+        scope="complaint",
+        key=idempotency_key,
+        payload=data,
         make=lambda: svc.create(session, ctx, data, who.actor).reference,
         existing=lambda ref: svc.view(session, ctx, svc.load(session, ref)),
     )

@@ -57,9 +57,7 @@ class Principal:
         return self.user.role if self.user else "service"
 
 
-def _principal(
-    request: Request, session: SessionDep, ctx: CtxDep, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> Principal | None:
+def _principal(request: Request, session: SessionDep, ctx: CtxDep, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal | None:
     if creds is None or creds.scheme.lower() != "bearer":
         return None
     token = creds.credentials

@@ -6,9 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.domain.calendar import CalendarError
 from backend.domain.rules import RuleViolation
@@ -60,6 +62,13 @@ def install(app: FastAPI) -> None:
             reasons.append(f"{_where(tuple(err.get('loc', ())))}: {msg}")
         safe = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
         return JSONResponse({"detail": "; ".join(reasons), "errors": jsonable_encoder(safe)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not UTF-8 JSON; say what the sender can fix
+            return JSONResponse({"detail": "the request body could not be read: send UTF-8 encoded JSON"}, status_code=422)
+        return await http_exception_handler(request, exc)  # type: ignore[return-value]
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:

@@ -226,7 +226,9 @@ class ExtendIn(Strict):
 class RespondIn(Strict):
     decision: Decision | None = None
     reasons: Annotated[str, StringConstraints(max_length=20000)] = ""
-    remedy: Annotated[str, StringConstraints(max_length=5000)] = Field(default="", description="What we will do to put things right, or why no remedy is offered")
+    remedy: Annotated[str, StringConstraints(max_length=5000)] = Field(
+        default="", description="What we will do to put things right, or why no remedy is offered"
+    )
     outstanding_actions: Annotated[str, StringConstraints(max_length=5000)] = Field(default="", description="Actions still to do with dates, or 'None'")
 
 

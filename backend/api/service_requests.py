@@ -25,11 +25,19 @@ router = APIRouter(prefix="/api/v1/service-requests", tags=["service requests"])
 
 @router.post("", response_model=ServiceRequestOut, status_code=201)
 def create(
-    data: ServiceRequestCreate, session: SessionDep, ctx: CtxDep, who: IntakeDep, response: Response,
+    data: ServiceRequestCreate,
+    session: SessionDep,
+    ctx: CtxDep,
+    who: IntakeDep,
+    response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> object:
     return create_once(
-        session, response, scope="service_request", key=idempotency_key, payload=data,
+        session,
+        response,
+        scope="service_request",
+        key=idempotency_key,
+        payload=data,
         make=lambda: svc.create(session, ctx, data, who.actor).reference,
         existing=lambda ref: svc.view(svc.load(session, ref)),
     )
@@ -37,7 +45,8 @@ def create(
 
 @router.get("", response_model=list[ServiceRequestOut])
 def register(
-    session: SessionDep, _: StaffDep,
+    session: SessionDep,
+    _: StaffDep,
     status: Annotated[str | None, Query(pattern="^(open|in_progress|closed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ServiceRequestOut]:
@@ -60,13 +69,22 @@ def update(reference: str, data: ServiceRequestUpdate, session: SessionDep, ctx:
 
 @router.post("/{reference}/complaint", response_model=ComplaintOut, status_code=201)
 def raise_complaint(
-    reference: str, data: ServiceRequestComplaintIn, session: SessionDep, ctx: CtxDep, who: IntakeDep, response: Response,
+    reference: str,
+    data: ServiceRequestComplaintIn,
+    session: SessionDep,
+    ctx: CtxDep,
+    who: IntakeDep,
+    response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> object:
     """Code 1.5: dissatisfaction with how this request is handled becomes a stage 1 complaint; the request stays open."""
     sr = svc.load(session, reference)
     return create_once(
-        session, response, scope=f"sr_complaint:{sr.reference}", key=idempotency_key, payload=data,
+        session,
+        response,
+        scope=f"sr_complaint:{sr.reference}",
+        key=idempotency_key,
+        payload=data,
         make=lambda: svc.raise_complaint(session, ctx, sr, data, who.actor).reference,
         existing=lambda ref: complaints.view(session, ctx, complaints.load(session, ref)),
     )

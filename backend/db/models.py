@@ -74,12 +74,8 @@ class Resident(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     identities: Mapped[list[ContactIdentity]] = relationship(back_populates="resident", cascade="all, delete-orphan")
-    adjustments: Mapped[list[ReasonableAdjustment]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", order_by="ReasonableAdjustment.id"
-    )
-    representatives: Mapped[list[Representative]] = relationship(
-        back_populates="resident", order_by="Representative.id"
-    )
+    adjustments: Mapped[list[ReasonableAdjustment]] = relationship(back_populates="resident", cascade="all, delete-orphan", order_by="ReasonableAdjustment.id")
+    representatives: Mapped[list[Representative]] = relationship(back_populates="resident", order_by="Representative.id")
 
 
 class ContactIdentity(Base):
@@ -165,9 +161,7 @@ class ServiceRequest(Base):
     expected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     resident: Mapped[Resident | None] = relationship()
-    complaints: Mapped[list[Complaint]] = relationship(
-        secondary=complaint_service_requests, back_populates="service_requests"
-    )
+    complaints: Mapped[list[Complaint]] = relationship(secondary=complaint_service_requests, back_populates="service_requests")
 
 
 class Complaint(Base):
@@ -229,12 +223,8 @@ class Complaint(Base):
 
     resident: Mapped[Resident] = relationship()
     representative: Mapped[Representative | None] = relationship()
-    definitions: Mapped[list[ComplaintDefinition]] = relationship(
-        back_populates="complaint", order_by="ComplaintDefinition.id"
-    )
-    service_requests: Mapped[list[ServiceRequest]] = relationship(
-        secondary=complaint_service_requests, back_populates="complaints"
-    )
+    definitions: Mapped[list[ComplaintDefinition]] = relationship(back_populates="complaint", order_by="ComplaintDefinition.id")
+    service_requests: Mapped[list[ServiceRequest]] = relationship(secondary=complaint_service_requests, back_populates="complaints")
     stage1_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage1_handler_id])
     stage2_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage2_handler_id])
 

@@ -83,10 +83,7 @@ class WorkingCalendar:
     def _index(self, day: dt.date) -> int:
         ordinal = day.toordinal()
         if not self._first <= ordinal <= self._last:
-            raise CalendarError(
-                f"{day.isoformat()} is outside the calendar's range "
-                f"({FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31)"
-            )
+            raise CalendarError(f"{day.isoformat()} is outside the calendar's range ({FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31)")
         return ordinal - self._first
 
     def is_working_day(self, day: dt.date) -> bool:

@@ -92,15 +92,13 @@ def check_definition(points: Sequence[str], outcomes: Sequence[str]) -> None:
         raise RuleViolation(
             "definition_required",
             "5.6",
-            "the complaint cannot be acknowledged until it is defined: record at least one point "
-            "the resident raised (Code 5.6)",
+            "the complaint cannot be acknowledged until it is defined: record at least one point the resident raised (Code 5.6)",
         )
     if not [o for o in outcomes if o.strip()]:
         raise RuleViolation(
             "outcome_required",
             "5.6",
-            "the complaint cannot be acknowledged until the outcome the resident wants is recorded "
-            "(Code 5.6)",
+            "the complaint cannot be acknowledged until the outcome the resident wants is recorded (Code 5.6)",
         )
 
 
@@ -113,9 +111,7 @@ class DeclineGround(StrEnum):
     OTHER = "other"
 
 
-SECTION_2_GROUNDS = frozenset(
-    {DeclineGround.OVER_TWELVE_MONTHS, DeclineGround.LEGAL_PROCEEDINGS, DeclineGround.PREVIOUSLY_CONSIDERED}
-)
+SECTION_2_GROUNDS = frozenset({DeclineGround.OVER_TWELVE_MONTHS, DeclineGround.LEGAL_PROCEEDINGS, DeclineGround.PREVIOUSLY_CONSIDERED})
 
 
 def check_decline(stage: int, ground: DeclineGround, reasons: str | None) -> str:
@@ -142,15 +138,13 @@ def check_stage2_handler(stage1_handler_id: int | None, stage2_handler_id: int |
         raise RuleViolation(
             "stage2_handler_required",
             "6.13",
-            "assign a stage 2 handler before acknowledging stage 2: it must be someone other than "
-            "the stage 1 handler (Code 6.13)",
+            "assign a stage 2 handler before acknowledging stage 2: it must be someone other than the stage 1 handler (Code 6.13)",
         )
     if stage1_handler_id is not None and stage1_handler_id == stage2_handler_id:
         raise RuleViolation(
             "same_handler",
             "6.13",
-            "the stage 2 handler must not be the person who considered the complaint at stage 1 "
-            "(Code 6.13)",
+            "the stage 2 handler must not be the person who considered the complaint at stage 1 (Code 6.13)",
         )
 
 

@@ -31,10 +31,7 @@ class Moment(StrEnum):
 
 
 _LEADS: dict[Moment, str] = {
-    Moment.GENERAL: (
-        "You can contact the Housing Ombudsman Service at any time for free, independent and "
-        "impartial advice about your complaint."
-    ),
+    Moment.GENERAL: ("You can contact the Housing Ombudsman Service at any time for free, independent and impartial advice about your complaint."),
     Moment.ACKNOWLEDGEMENT: (
         "You can contact the Housing Ombudsman Service at any time during your complaint for free, "
         "independent and impartial advice. If we do not respond within our timescales, the "
@@ -50,8 +47,7 @@ _LEADS: dict[Moment, str] = {
         "complaint on."
     ),
     Moment.ESCALATION_REFUSED: (
-        "If you disagree with our decision not to escalate your complaint to stage 2, you have the "
-        "right to ask the Housing Ombudsman Service to look at it."
+        "If you disagree with our decision not to escalate your complaint to stage 2, you have the right to ask the Housing Ombudsman Service to look at it."
     ),
     Moment.STAGE1_RESPONSE: (
         "If you are not satisfied with this response you can ask us to escalate your complaint to "
@@ -79,6 +75,4 @@ def contact_details() -> str:
 
 def signposting(moment: Moment = Moment.GENERAL) -> Signposting:
     """The resident-facing paragraph for a moment, with the Ombudsman's current contact details."""
-    return Signposting(
-        version=TEMPLATE_VERSION, moment=moment, text=f"{_LEADS[moment]} {contact_details()}"
-    )
+    return Signposting(version=TEMPLATE_VERSION, moment=moment, text=f"{_LEADS[moment]} {contact_details()}")

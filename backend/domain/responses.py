@@ -40,11 +40,7 @@ REQUIRED_ITEMS: dict[int, list[tuple[str, str, str]]] = {
 def check_response(stage: int, items: Mapping[str, str | None]) -> None:
     """Refuse a response that leaves any required item empty, naming every missing one."""
     provision = "6.9" if stage == 1 else "6.19"
-    missing = [
-        f"{provision}({letter}) {label}"
-        for key, letter, label in REQUIRED_ITEMS[stage]
-        if not (items.get(key) or "").strip()
-    ]
+    missing = [f"{provision}({letter}) {label}" for key, letter, label in REQUIRED_ITEMS[stage] if not (items.get(key) or "").strip()]
     if missing:
         raise RuleViolation(
             "response_incomplete",

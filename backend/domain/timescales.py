@@ -41,24 +41,12 @@ CODE_LIMITS: dict[int, StageTimescale] = {
 
 #: Which provision sets each limit, so a refusal can name it.
 PROVISIONS: dict[tuple[int, str], CodeProvision] = {
-    (1, "acknowledge_within"): CodeProvision(
-        "6.2", "stage 1 complaints are acknowledged, defined and logged within 5 working days of receipt"
-    ),
-    (1, "respond_within"): CodeProvision(
-        "6.3", "a full stage 1 response is issued within 10 working days of acknowledgement"
-    ),
-    (1, "max_extension"): CodeProvision(
-        "6.4", "a stage 1 extension is no more than 10 working days without good reason"
-    ),
-    (2, "acknowledge_within"): CodeProvision(
-        "6.11", "stage 2 requests are acknowledged, defined and logged within 5 working days of the request"
-    ),
-    (2, "respond_within"): CodeProvision(
-        "6.14", "the stage 2 response is issued within 20 working days of acknowledgement"
-    ),
-    (2, "max_extension"): CodeProvision(
-        "6.15", "a stage 2 extension is no more than 20 working days without good reason"
-    ),
+    (1, "acknowledge_within"): CodeProvision("6.2", "stage 1 complaints are acknowledged, defined and logged within 5 working days of receipt"),
+    (1, "respond_within"): CodeProvision("6.3", "a full stage 1 response is issued within 10 working days of acknowledgement"),
+    (1, "max_extension"): CodeProvision("6.4", "a stage 1 extension is no more than 10 working days without good reason"),
+    (2, "acknowledge_within"): CodeProvision("6.11", "stage 2 requests are acknowledged, defined and logged within 5 working days of the request"),
+    (2, "respond_within"): CodeProvision("6.14", "the stage 2 response is issued within 20 working days of acknowledgement"),
+    (2, "max_extension"): CodeProvision("6.15", "a stage 2 extension is no more than 20 working days without good reason"),
 }
 
 DEFAULT_PROFILE_PATH = Path(__file__).resolve().parent.parent / "policy" / "default.yaml"

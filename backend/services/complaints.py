@@ -108,16 +108,20 @@ def _refresh_due(ctx: CaseContext, cal: WorkingCalendar, c: Complaint) -> None:
 
 def _definition_out(d: ComplaintDefinition) -> DefinitionOut:
     return DefinitionOut(
-        stage=d.stage, version=d.version, points=list(d.points), outcomes=list(d.outcomes),
-        officer_summary=d.officer_summary, landlord_responsible=d.landlord_responsible,
-        not_landlord_responsible=d.not_landlord_responsible, confirmed_by_resident=d.confirmed_by_resident,
-        created_by=d.created_by, created_at=d.created_at,
+        stage=d.stage,
+        version=d.version,
+        points=list(d.points),
+        outcomes=list(d.outcomes),
+        officer_summary=d.officer_summary,
+        landlord_responsible=d.landlord_responsible,
+        not_landlord_responsible=d.not_landlord_responsible,
+        confirmed_by_resident=d.confirmed_by_resident,
+        created_by=d.created_by,
+        created_at=d.created_at,
     )
 
 
-def view(
-    session: Session, ctx: CaseContext, c: Complaint, cal: WorkingCalendar | None = None, *, as_representative: bool = False
-) -> ComplaintOut:
+def view(session: Session, ctx: CaseContext, c: Complaint, cal: WorkingCalendar | None = None, *, as_representative: bool = False) -> ComplaintOut:
     """The complaint with every deadline derived now; personal details hidden from an unconfirmed representative."""
     cal = cal or ctx.calendar(session)
     today = ctx.today()
@@ -126,10 +130,16 @@ def view(
     due = current_due(ctx, cal, c)
     stages = [
         StageOut(
-            stage=1, received_on=c.received_on, acknowledge_by=s1.acknowledge_by,
-            acknowledged_on=c.stage1_acknowledged_on, respond_by_original=s1.respond_by_original,
-            respond_by=s1.respond_by, extensions=c.stage1_extensions, responded_on=c.stage1_responded_on,
-            handler_id=c.stage1_handler_id, acknowledged_within_timescale=c.stage1_ack_within,
+            stage=1,
+            received_on=c.received_on,
+            acknowledge_by=s1.acknowledge_by,
+            acknowledged_on=c.stage1_acknowledged_on,
+            respond_by_original=s1.respond_by_original,
+            respond_by=s1.respond_by,
+            extensions=c.stage1_extensions,
+            responded_on=c.stage1_responded_on,
+            handler_id=c.stage1_handler_id,
+            acknowledged_within_timescale=c.stage1_ack_within,
             responded_within_original_timescale=c.stage1_response_within_original,
             responded_within_timescale_including_extension=c.stage1_response_within_extended,
         )
@@ -137,10 +147,16 @@ def view(
     if s2 is not None:
         stages.append(
             StageOut(
-                stage=2, received_on=c.stage2_requested_on, acknowledge_by=s2.acknowledge_by,
-                acknowledged_on=c.stage2_acknowledged_on, respond_by_original=s2.respond_by_original,
-                respond_by=s2.respond_by, extensions=c.stage2_extensions, responded_on=c.stage2_responded_on,
-                handler_id=c.stage2_handler_id, acknowledged_within_timescale=c.stage2_ack_within,
+                stage=2,
+                received_on=c.stage2_requested_on,
+                acknowledge_by=s2.acknowledge_by,
+                acknowledged_on=c.stage2_acknowledged_on,
+                respond_by_original=s2.respond_by_original,
+                respond_by=s2.respond_by,
+                extensions=c.stage2_extensions,
+                responded_on=c.stage2_responded_on,
+                handler_id=c.stage2_handler_id,
+                acknowledged_within_timescale=c.stage2_ack_within,
                 responded_within_original_timescale=c.stage2_response_within_original,
                 responded_within_timescale_including_extension=c.stage2_response_within_extended,
             )
@@ -184,22 +200,33 @@ def view(
 # -- creating ---------------------------------------------------------------------------------
 
 
-def _add_definition(
-    session: Session, c: Complaint, stage: int, data: DefinitionIn, actor: str
-) -> ComplaintDefinition:
+def _add_definition(session: Session, c: Complaint, stage: int, data: DefinitionIn, actor: str) -> ComplaintDefinition:
     version = 1 + sum(1 for d in c.definitions if d.stage == stage)
     d = ComplaintDefinition(
-        complaint_id=c.id, stage=stage, version=version, points=list(data.points), outcomes=list(data.outcomes),
-        officer_summary=data.officer_summary, landlord_responsible=data.landlord_responsible,
-        not_landlord_responsible=data.not_landlord_responsible, confirmed_by_resident=data.confirmed_by_resident,
+        complaint_id=c.id,
+        stage=stage,
+        version=version,
+        points=list(data.points),
+        outcomes=list(data.outcomes),
+        officer_summary=data.officer_summary,
+        landlord_responsible=data.landlord_responsible,
+        not_landlord_responsible=data.not_landlord_responsible,
+        confirmed_by_resident=data.confirmed_by_resident,
         created_by=actor,
     )
     session.add(d)
     c.definitions.append(d)
     session.flush()
     record_event(
-        session, "definition_versioned", actor, complaint_id=c.id, stage=stage, version=version,
-        points=d.points, outcomes=d.outcomes, confirmed_by_resident=d.confirmed_by_resident,
+        session,
+        "definition_versioned",
+        actor,
+        complaint_id=c.id,
+        stage=stage,
+        version=version,
+        points=d.points,
+        outcomes=d.outcomes,
+        confirmed_by_resident=d.confirmed_by_resident,
     )
     return d
 
@@ -220,9 +247,17 @@ def create(session: Session, ctx: CaseContext, data: ComplaintCreate, actor: str
             raise RuleViolation("unknown_service_request", "1.5", f"no service request with reference {ref!r} to link")
         srs.append(sr)
     c = open_complaint(
-        session, ctx, resident=resident, representative=rep, channel=data.channel, received_at=received_at,
-        points=data.definition.points, outcomes=data.definition.outcomes,
-        confirmed_by_resident=data.definition.confirmed_by_resident, actor=actor, service_requests=srs,
+        session,
+        ctx,
+        resident=resident,
+        representative=rep,
+        channel=data.channel,
+        received_at=received_at,
+        points=data.definition.points,
+        outcomes=data.definition.outcomes,
+        confirmed_by_resident=data.definition.confirmed_by_resident,
+        actor=actor,
+        service_requests=srs,
         postcode=data.resident.postcode,
     )
     c.category = data.category
@@ -231,8 +266,14 @@ def create(session: Session, ctx: CaseContext, data: ComplaintCreate, actor: str
     c.previously_considered_ref = data.previously_considered_ref
     c.impact, c.earlier_reports = data.impact, data.earlier_reports
     record_event(
-        session, "exclusion_facts_captured", actor, complaint_id=c.id, happened_on=data.happened_on,
-        aware_on=data.aware_on, legal_proceedings=data.legal_proceedings, personal_injury=data.personal_injury,
+        session,
+        "exclusion_facts_captured",
+        actor,
+        complaint_id=c.id,
+        happened_on=data.happened_on,
+        aware_on=data.aware_on,
+        legal_proceedings=data.legal_proceedings,
+        personal_injury=data.personal_injury,
         previously_considered_ref=data.previously_considered_ref,
         over_twelve_months_warning=rules.twelve_month_warning(c.received_on, data.happened_on, data.aware_on),
     )
@@ -280,17 +321,29 @@ def open_complaint(
     session.add(c)
     session.flush()
     record_event(
-        session, "complaint_received", actor, complaint_id=c.id, resident_id=resident.id,
-        channel=channel, received_at=received_at.isoformat(), representative=bool(representative),
+        session,
+        "complaint_received",
+        actor,
+        complaint_id=c.id,
+        resident_id=resident.id,
+        channel=channel,
+        received_at=received_at.isoformat(),
+        representative=bool(representative),
         service_requests=[sr.reference for sr in service_requests],
         related_to=related_to.reference if related_to else None,
     )
     if points or outcomes:
         _add_definition(
-            session, c, 1,
+            session,
+            c,
+            1,
             DefinitionIn.model_construct(
-                points=list(points), outcomes=list(outcomes), officer_summary=None, landlord_responsible=None,
-                not_landlord_responsible=None, confirmed_by_resident=confirmed_by_resident,
+                points=list(points),
+                outcomes=list(outcomes),
+                officer_summary=None,
+                landlord_responsible=None,
+                not_landlord_responsible=None,
+                confirmed_by_resident=confirmed_by_resident,
             ),
             actor,
         )
@@ -318,8 +371,12 @@ def _notice(session: Session, c: Complaint, kind: str, body: str, actor: str, mo
     sign = signposting(moment) if moment else None
     full = f"{body}\n\n{sign.text}" if sign else body
     n = Correspondence(
-        complaint_id=c.id, kind=kind, body=full, details=dict(details),
-        signposting_version=sign.version if sign else None, created_by=actor,
+        complaint_id=c.id,
+        kind=kind,
+        body=full,
+        details=dict(details),
+        signposting_version=sign.version if sign else None,
+        created_by=actor,
     )
     session.add(n)
     session.flush()
@@ -349,7 +406,8 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
     d = current_definition(c)
     if stage == 2 and (d is None or d.stage != 2):
         raise RuleViolation(
-            "stage2_definition_required", "6.11",
+            "stage2_definition_required",
+            "6.11",
             "stage 2 must be defined when it is acknowledged: set out the issues escalated and the outcomes sought (Code 6.11, 5.6)",
         )
     rules.check_definition(d.points if d else [], d.outcomes if d else [])
@@ -408,8 +466,14 @@ def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, act
     dl = s1 if stage == 1 else s2
     assert dl is not None and dl.respond_by_original is not None and dl.respond_by is not None
     decision = check_extension(
-        cal, ctx.profile.stage(stage), today=ctx.today(), original_due=dl.respond_by_original,
-        current_due=dl.respond_by, new_due=data.new_due, reason=data.reason, good_reason=data.good_reason,
+        cal,
+        ctx.profile.stage(stage),
+        today=ctx.today(),
+        original_due=dl.respond_by_original,
+        current_due=dl.respond_by,
+        new_due=data.new_due,
+        reason=data.reason,
+        good_reason=data.good_reason,
         previous_extensions=c.stage1_extensions if stage == 1 else c.stage2_extensions,
     )
     if stage == 1:
@@ -420,8 +484,15 @@ def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, act
         c.stage2_extensions += 1
     _refresh_due(ctx, cal, c)
     record_event(
-        session, "extended", actor, complaint_id=c.id, stage=stage, previous_due=dl.respond_by,
-        new_due=decision.new_due, working_days_added=decision.working_days_added, reason=data.reason.strip(),
+        session,
+        "extended",
+        actor,
+        complaint_id=c.id,
+        stage=stage,
+        previous_due=dl.respond_by,
+        new_due=decision.new_due,
+        working_days_added=decision.working_days_added,
+        reason=data.reason.strip(),
         good_reason=(data.good_reason or "").strip() or None,
     )
     body = (
@@ -463,8 +534,14 @@ def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, a
     c.status = new_status.value
     _refresh_due(ctx, cal, c)
     record_event(
-        session, "responded", actor, complaint_id=c.id, stage=stage, decision=items["decision"],
-        within_original_timescale=original, within_timescale_including_extension=extended,
+        session,
+        "responded",
+        actor,
+        complaint_id=c.id,
+        stage=stage,
+        decision=items["decision"],
+        within_original_timescale=original,
+        within_timescale_including_extension=extended,
     )
     body = "\n\n".join(
         [
@@ -559,8 +636,16 @@ def add_related_issue(session: Session, ctx: CaseContext, c: Complaint, data: Re
         record_event(session, "related_issue_joined", actor, complaint_id=c.id, points=list(data.points))
         return route, c
     new = open_complaint(
-        session, ctx, resident=c.resident, representative=c.representative, channel=c.channel,
-        received_at=ctx.now(), points=list(data.points), outcomes=list(data.outcomes), actor=actor, related_to=c,
+        session,
+        ctx,
+        resident=c.resident,
+        representative=c.representative,
+        channel=c.channel,
+        received_at=ctx.now(),
+        points=list(data.points),
+        outcomes=list(data.outcomes),
+        actor=actor,
+        related_to=c,
     )
     new.postcode_norm = c.postcode_norm
     record_event(session, "related_issue_new_complaint", actor, complaint_id=c.id, new_reference=new.reference, related=data.related)
@@ -576,9 +661,7 @@ def officer_queue(session: Session, ctx: CaseContext, limit: int = 50, offset: i
     today = ctx.today()
     horizon = cal.add_working_days(today, ctx.profile.due_soon_within)
     overdue = session.scalar(select(func.count()).select_from(Complaint).where(Complaint.current_due < today)) or 0
-    due_soon = session.scalar(
-        select(func.count()).select_from(Complaint).where(Complaint.current_due >= today, Complaint.current_due <= horizon)
-    ) or 0
+    due_soon = session.scalar(select(func.count()).select_from(Complaint).where(Complaint.current_due >= today, Complaint.current_due <= horizon)) or 0
     rows = session.execute(
         select(Complaint.reference, Complaint.status, Complaint.current_due, Complaint.received_at, Complaint.declined_at_stage)
         .where(Complaint.current_due <= horizon)
@@ -588,9 +671,13 @@ def officer_queue(session: Session, ctx: CaseContext, limit: int = 50, offset: i
     ).all()
     items = [
         QueueItem(
-            reference=r.reference, status=r.status, stage=rules.stage_of(Status(r.status), declined_at_stage=r.declined_at_stage),
-            current_due=r.current_due, working_days_remaining=cal.working_days_between(today, r.current_due),
-            rag=rag_status(cal, today, r.current_due, ctx.profile.due_soon_within), received_at=r.received_at,
+            reference=r.reference,
+            status=r.status,
+            stage=rules.stage_of(Status(r.status), declined_at_stage=r.declined_at_stage),
+            current_due=r.current_due,
+            working_days_remaining=cal.working_days_between(today, r.current_due),
+            rag=rag_status(cal, today, r.current_due, ctx.profile.due_soon_within),
+            received_at=r.received_at,
         )
         for r in rows
     ]

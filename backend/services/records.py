@@ -68,9 +68,7 @@ def find_idempotent(session: Session, scope: str, key: str, fingerprint: str) ->
     if row is None:
         return None
     if row.request_hash != fingerprint:
-        raise IdempotencyConflict(
-            f"Idempotency-Key {key!r} was already used for a different {scope} request; use a new key"
-        )
+        raise IdempotencyConflict(f"Idempotency-Key {key!r} was already used for a different {scope} request; use a new key")
     return row.resource_ref
 
 

@@ -25,15 +25,12 @@ def upsert_resident(session: Session, data: ResidentIn, actor: str, today: dt.da
         raise RuleViolation(
             "needs_consent_required",
             "5.10",
-            "disclosed disabilities or vulnerabilities can only be recorded with the resident's "
-            "consent to record them (consent_to_record_needs)",
+            "disclosed disabilities or vulnerabilities can only be recorded with the resident's consent to record them (consent_to_record_needs)",
         )
     resident: Resident | None = None
     for ident in data.identities:
         resident = session.scalar(
-            select(Resident)
-            .join(ContactIdentity)
-            .where(ContactIdentity.channel == ident.channel, ContactIdentity.address == ident.address)
+            select(Resident).join(ContactIdentity).where(ContactIdentity.channel == ident.channel, ContactIdentity.address == ident.address)
         )
         if resident:
             break
@@ -88,27 +85,37 @@ def add_representative(session: Session, resident: Resident, data: Representativ
     session.add(rep)
     session.flush()
     record_event(
-        session, "representative_added", actor, resident_id=resident.id, representative_id=rep.id,
-        relationship=rep.relationship_to_resident, authority_status="pending",
+        session,
+        "representative_added",
+        actor,
+        resident_id=resident.id,
+        representative_id=rep.id,
+        relationship=rep.relationship_to_resident,
+        authority_status="pending",
     )
     return rep
 
 
-def decide_authority(
-    session: Session, rep: Representative, status: str, method: str, actor_id: int, actor: str, now: dt.datetime
-) -> Representative:
+def decide_authority(session: Session, rep: Representative, status: str, method: str, actor_id: int, actor: str, now: dt.datetime) -> Representative:
     if rep.authority_status != AuthorityStatus.PENDING.value:
         raise RuleViolation(
-            "authority_already_decided", "state",
-            f"this representative's authority is already {rep.authority_status}", kind="conflict",
+            "authority_already_decided",
+            "state",
+            f"this representative's authority is already {rep.authority_status}",
+            kind="conflict",
         )
     rep.authority_status = status
     rep.authority_method = method
     rep.authority_decided_at = now
     rep.authority_decided_by = actor_id
     record_event(
-        session, "representative_authority_decided", actor, resident_id=rep.resident_id,
-        representative_id=rep.id, status=status, method=method,
+        session,
+        "representative_authority_decided",
+        actor,
+        resident_id=rep.resident_id,
+        representative_id=rep.id,
+        status=status,
+        method=method,
     )
     return rep
 
@@ -139,7 +146,11 @@ def resident_out(resident: Resident, today: dt.date) -> ResidentOut:
         disclosed_needs=list(resident.disclosed_needs or []),
         adjustments=[
             AdjustmentOut(
-                id=a.id, type=a.type, detail=a.detail, agreed=a.agreed, review_on=a.review_on,
+                id=a.id,
+                type=a.type,
+                detail=a.detail,
+                agreed=a.agreed,
+                review_on=a.review_on,
                 due_for_review=due_for_review(a.review_on, today),
             )
             for a in resident.adjustments

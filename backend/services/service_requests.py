@@ -65,21 +65,38 @@ def raise_complaint(session: Session, ctx: CaseContext, sr: ServiceRequest, data
     else:
         raise RuleViolation("resident_required", "1.5", "this service request has no resident: say who is complaining")
     c = complaints.open_complaint(
-        session, ctx, resident=resident, representative=None, channel=data.channel, received_at=ctx.now(),
-        points=data.definition.points, outcomes=data.definition.outcomes,
-        confirmed_by_resident=data.definition.confirmed_by_resident, actor=actor, service_requests=[sr],
+        session,
+        ctx,
+        resident=resident,
+        representative=None,
+        channel=data.channel,
+        received_at=ctx.now(),
+        points=data.definition.points,
+        outcomes=data.definition.outcomes,
+        confirmed_by_resident=data.definition.confirmed_by_resident,
+        actor=actor,
+        service_requests=[sr],
         postcode=sr.postcode,
     )
     c.impact = data.impact
     c.category = sr.service_code
-    record_event(session, "service_request_complaint_raised", actor, service_request_id=sr.id, complaint_reference=c.reference, service_request_status=sr.status)
+    record_event(
+        session, "service_request_complaint_raised", actor, service_request_id=sr.id, complaint_reference=c.reference, service_request_status=sr.status
+    )
     return c
 
 
 def view(sr: ServiceRequest) -> ServiceRequestOut:
     return ServiceRequestOut(
-        service_request_id=sr.reference, service_code=sr.service_code, description=sr.description,
-        address=sr.location, postcode=sr.postcode, status=sr.status, status_notes=sr.status_notes,
-        requested_datetime=sr.requested_at, updated_datetime=sr.updated_at, expected_datetime=sr.expected_at,
+        service_request_id=sr.reference,
+        service_code=sr.service_code,
+        description=sr.description,
+        address=sr.location,
+        postcode=sr.postcode,
+        status=sr.status,
+        status_notes=sr.status_notes,
+        requested_datetime=sr.requested_at,
+        updated_datetime=sr.updated_at,
+        expected_datetime=sr.expected_at,
         complaint_refs=[c.reference for c in sr.complaints],
     )

@@ -19,7 +19,16 @@ def test_2_1_declining_without_reasons_is_refused(backend: Backend) -> None:
 
 def test_2_4_a_decline_tells_the_resident_why_and_how_to_reach_the_ombudsman(backend: Backend) -> None:
     ref = new_complaint(backend)["reference"]
-    out = ok(backend, ref, "decline", {"ground": "legal_proceedings", "reasons": "A claim about this disrepair was filed at Leeds County Court on 2 March.", "evidence": "Claim form ref K00LS123"})
+    out = ok(
+        backend,
+        ref,
+        "decline",
+        {
+            "ground": "legal_proceedings",
+            "reasons": "A claim about this disrepair was filed at Leeds County Court on 2 March.",
+            "evidence": "Claim form ref K00LS123",
+        },
+    )
     assert out["complaint"]["status"] == "declined"
     body = out["notice"]["body"]
     assert "filed at Leeds County Court" in body

@@ -22,7 +22,8 @@ class TestTwoStagesOnly:
 
     def test_6_3_a_15_day_stage_1_is_refused_naming_the_provision(self, tmp_path: Path) -> None:
         profile = {
-            "name": "slow", "region": "england-and-wales",
+            "name": "slow",
+            "region": "england-and-wales",
             "stages": [
                 {"stage": 1, "acknowledge_within": 5, "respond_within": 15, "max_extension": 10},
                 {"stage": 2, "acknowledge_within": 5, "respond_within": 20, "max_extension": 20},
@@ -37,7 +38,16 @@ class TestTwoStagesOnly:
         with pytest.raises(PolicyError, match=r"5\.2"):
             profile_from_mapping({"name": "x", "stages": [{"stage": 0, "acknowledge_within": 1, "respond_within": 1, "max_extension": 1}, {"stage": 1}]})
 
-    @pytest.mark.parametrize(("stage", "key", "provision"), [(1, "acknowledge_within", "6.2"), (1, "max_extension", "6.4"), (2, "acknowledge_within", "6.11"), (2, "respond_within", "6.14"), (2, "max_extension", "6.15")])
+    @pytest.mark.parametrize(
+        ("stage", "key", "provision"),
+        [
+            (1, "acknowledge_within", "6.2"),
+            (1, "max_extension", "6.4"),
+            (2, "acknowledge_within", "6.11"),
+            (2, "respond_within", "6.14"),
+            (2, "max_extension", "6.15"),
+        ],
+    )
     def test_every_limit_is_a_ceiling(self, stage: int, key: str, provision: str) -> None:
         stages = [{"stage": n, **{k: getattr(CODE_LIMITS[n], k) for k in ("acknowledge_within", "respond_within", "max_extension")}} for n in (1, 2)]
         stages[stage - 1][key] += 1
@@ -54,7 +64,15 @@ class TestTwoStagesOnly:
 
     def test_a_profile_with_nonsense_values_says_what_is_wrong(self) -> None:
         with pytest.raises(PolicyError, match="whole number"):
-            profile_from_mapping({"name": "x", "stages": [{"stage": 1, "acknowledge_within": "five", "respond_within": 10, "max_extension": 10}, {"stage": 2, "acknowledge_within": 5, "respond_within": 20, "max_extension": 20}]})
+            profile_from_mapping(
+                {
+                    "name": "x",
+                    "stages": [
+                        {"stage": 1, "acknowledge_within": "five", "respond_within": 10, "max_extension": 10},
+                        {"stage": 2, "acknowledge_within": 5, "respond_within": 20, "max_extension": 20},
+                    ],
+                }
+            )
 
 
 class TestComplaintDefinition:
@@ -81,7 +99,12 @@ class TestComplaintDefinition:
 
     def test_5_6_corrections_are_new_versions_and_the_old_ones_are_kept(self, backend: Backend) -> None:
         ref = new_complaint(backend)["reference"]
-        body = {**DEFINITION, "points": [*DEFINITION["points"], "The mould has made my son's asthma worse"], "landlord_responsible": "Repairs to the property", "not_landlord_responsible": "The neighbour's leaking roof (private owner)"}
+        body = {
+            **DEFINITION,
+            "points": [*DEFINITION["points"], "The mould has made my son's asthma worse"],
+            "landlord_responsible": "Repairs to the property",
+            "not_landlord_responsible": "The neighbour's leaking roof (private owner)",
+        }
         out = ok(backend, ref, "definition", body)
         c = out["complaint"]
         assert [d["version"] for d in c["definition_history"]] == [1, 2]
@@ -92,7 +115,14 @@ class TestComplaintDefinition:
 
 class TestReasonableAdjustments:
     def test_5_10_adjustments_are_recorded_with_a_review_date(self, backend: Backend) -> None:
-        c = new_complaint(backend, resident={"name": "Pat Jones", "postcode": "LS6 2AB", "adjustments": [{"type": "large_print", "detail": "18pt minimum", "agreed": True}, {"type": "contact_times", "detail": "Mornings only"}]})
+        c = new_complaint(
+            backend,
+            resident={
+                "name": "Pat Jones",
+                "postcode": "LS6 2AB",
+                "adjustments": [{"type": "large_print", "detail": "18pt minimum", "agreed": True}, {"type": "contact_times", "detail": "Mornings only"}],
+            },
+        )
         adj = c["resident"]["adjustments"]
         assert [a["type"] for a in adj] == ["large_print", "contact_times"]
         assert all(a["review_on"] == "2027-06-01" for a in adj)

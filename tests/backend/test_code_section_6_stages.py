@@ -81,7 +81,9 @@ class TestExtensions:
         r = post(backend, ref, "extend", {"new_due": "2026-06-30", "reason": "Survey needed"})
         assert r.status_code == 422 and r.json()["code"] == "extension_too_long"
         assert "11 working days" in r.json()["detail"]
-        out = ok(backend, ref, "extend", {"new_due": "2026-06-30", "reason": "Survey needed", "good_reason": "The specialist surveyor's earliest date is 26 June"})
+        out = ok(
+            backend, ref, "extend", {"new_due": "2026-06-30", "reason": "Survey needed", "good_reason": "The specialist surveyor's earliest date is 26 June"}
+        )
         assert out["complaint"]["current_due"] == "2026-06-30"
 
     def test_6_4_an_extension_must_be_made_before_the_due_date_passes(self, backend: Backend) -> None:
@@ -127,7 +129,15 @@ class TestResponses:
         ok(backend, ref, "acknowledge", {})
         out = ok(backend, ref, "respond", RESPONSE)
         body = out["notice"]["body"]
-        for text in ("Stage 1", DEFINITION["points"][0], "partly upheld", RESPONSE["reasons"], RESPONSE["remedy"], RESPONSE["outstanding_actions"], "escalate your complaint to stage 2"):
+        for text in (
+            "Stage 1",
+            DEFINITION["points"][0],
+            "partly upheld",
+            RESPONSE["reasons"],
+            RESPONSE["remedy"],
+            RESPONSE["outstanding_actions"],
+            "escalate your complaint to stage 2",
+        ):
             assert text in body
         assert out["complaint"]["status"] == "stage1_responded"
 
@@ -187,7 +197,9 @@ class TestRelatedIssues:
     def test_6_8_a_related_issue_before_the_stage_1_response_joins_the_complaint(self, backend: Backend) -> None:
         ref = new_complaint(backend)["reference"]
         ok(backend, ref, "acknowledge", {})
-        out = backend.client.post(f"/api/v1/complaints/{ref}/related-issues", json={"points": ["The surveyor was rude to my mother"], "related": True}, headers=backend.as_("service")).json()
+        out = backend.client.post(
+            f"/api/v1/complaints/{ref}/related-issues", json={"points": ["The surveyor was rude to my mother"], "related": True}, headers=backend.as_("service")
+        ).json()
         assert out["route"] == "joined" and out["complaint"]["reference"] == ref
         assert out["complaint"]["definition"]["points"][-1] == "The surveyor was rude to my mother"
 
@@ -195,7 +207,11 @@ class TestRelatedIssues:
         ref = new_complaint(backend)["reference"]
         ok(backend, ref, "acknowledge", {})
         ok(backend, ref, "respond", RESPONSE)
-        out = backend.client.post(f"/api/v1/complaints/{ref}/related-issues", json={"points": ["Bins not collected"], "outcomes": ["Collect them"], "related": True}, headers=backend.as_("service")).json()
+        out = backend.client.post(
+            f"/api/v1/complaints/{ref}/related-issues",
+            json={"points": ["Bins not collected"], "outcomes": ["Collect them"], "related": True},
+            headers=backend.as_("service"),
+        ).json()
         assert out["route"] == "new_complaint"
         new = out["complaint"]
         assert new["reference"] != ref and new["related_to"] == ref and new["status"] == "received"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from backend.api.deps import CtxDep, OptionalPrincipal, SessionDep
 from backend.api.schemas import LookupIn, LookupOut
-from backend.db.session import session_scope
 from backend.services import lookup
 
 router = APIRouter(prefix="/api/v1/lookup", tags=["resident lookup"])
@@ -17,7 +17,7 @@ NOT_FOUND = "we could not find a complaint with that reference and postcode; che
 
 
 @router.post("", response_model=LookupOut, responses={404: {"description": NOT_FOUND}, 429: {"description": "too many attempts"}})
-def find_my_case(data: LookupIn, request: Request, session: SessionDep, ctx: CtxDep, who: OptionalPrincipal) -> LookupOut:
+def find_my_case(data: LookupIn, request: Request, session: SessionDep, ctx: CtxDep, who: OptionalPrincipal) -> LookupOut | JSONResponse:
     """The same answer for a wrong reference and a wrong postcode; failures are limited per reference and per client."""
     settings = request.app.state.settings
     client = data.client_id if who is not None and who.kind == "service" else None
@@ -26,8 +26,7 @@ def find_my_case(data: LookupIn, request: Request, session: SessionDep, ctx: Ctx
     keys = lookup.check_allowed(session, ctx, key_data, settings.lookup_max_failures, window)
     found = lookup.find(session, ctx, data)
     if found is None:
-        # the failure is counted in its own transaction, so the 404 cannot roll it back
-        for s in session_scope(request.app.state.sessionmaker):
-            lookup.record_failure(s, ctx, keys, window)
-        raise HTTPException(404, NOT_FOUND)
+        # answered, not raised, so the transaction commits and the failure is counted
+        lookup.record_failure(session, ctx, keys, window)
+        return JSONResponse({"detail": NOT_FOUND}, status_code=404)
     return found

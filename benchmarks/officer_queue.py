@@ -103,7 +103,7 @@ def main() -> None:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         print(f"PostgreSQL  skipped: {PG_ADMIN} not reachable ({type(exc).__name__})")
         return
     try:

@@ -193,6 +193,7 @@ class ComplaintOut(BaseModel):
     happened_on: dt.date | None
     aware_on: dt.date | None
     over_twelve_months_warning: bool
+    exclusion_flags: list[str]
     legal_proceedings: str
     personal_injury: bool
     previously_considered_ref: str | None
@@ -209,6 +210,9 @@ class ComplaintOut(BaseModel):
 class AcknowledgeIn(Strict):
     definition: DefinitionIn | None = Field(default=None, description="A new definition version; omit to use the current one")
     handler_id: int | None = None
+    exclusion_note: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
+        default=None, description="Why a complaint with exclusion facts (over 12 months, court claim filed, considered before) is accepted"
+    )
 
 
 class DeclineIn(Strict):

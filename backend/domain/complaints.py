@@ -164,6 +164,32 @@ def twelve_month_warning(received_on: dt.date, happened_on: dt.date | None, awar
     return latest < cutoff
 
 
+def exclusion_flags(
+    received_on: dt.date, happened_on: dt.date | None, aware_on: dt.date | None, legal_proceedings: str, previously_considered_ref: str | None
+) -> list[str]:
+    """The Code 2.2 exclusion facts present on a complaint, for the officer to weigh (never to auto-refuse)."""
+    flags = []
+    if twelve_month_warning(received_on, happened_on, aware_on):
+        flags.append("over_twelve_months")
+    if legal_proceedings == "filed":
+        flags.append("legal_proceedings_filed")
+    if previously_considered_ref:
+        flags.append("previously_considered")
+    return flags
+
+
+def check_exclusions_considered(flags: Sequence[str], note: str | None) -> str | None:
+    """Code 2.1/2.3: accepting a complaint that carries an exclusion fact records why (discretion considered)."""
+    if not flags:
+        return (note or "").strip() or None
+    return require_text(
+        note,
+        "exclusion_not_considered",
+        "2.3",
+        f"this complaint carries exclusion facts ({', '.join(flags)}): record why it is accepted (discretion considered) before acknowledging",
+    )
+
+
 class RelatedIssueRoute(StrEnum):
     JOIN_OPEN_COMPLAINT = "joined"
     NEW_COMPLAINT = "new_complaint"

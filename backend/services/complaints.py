@@ -121,6 +121,10 @@ def _definition_out(d: ComplaintDefinition) -> DefinitionOut:
     )
 
 
+def _exclusion_flags(c: Complaint) -> list[str]:
+    return rules.exclusion_flags(c.received_on, c.happened_on, c.aware_on, c.legal_proceedings, c.previously_considered_ref)
+
+
 def view(session: Session, ctx: CaseContext, c: Complaint, cal: WorkingCalendar | None = None, *, as_representative: bool = False) -> ComplaintOut:
     """The complaint with every deadline derived now; personal details hidden from an unconfirmed representative."""
     cal = cal or ctx.calendar(session)
@@ -183,6 +187,7 @@ def view(session: Session, ctx: CaseContext, c: Complaint, cal: WorkingCalendar 
         happened_on=c.happened_on,
         aware_on=c.aware_on,
         over_twelve_months_warning=rules.twelve_month_warning(c.received_on, c.happened_on, c.aware_on),
+        exclusion_flags=_exclusion_flags(c),
         legal_proceedings=c.legal_proceedings,
         personal_injury=c.personal_injury,
         previously_considered_ref=c.previously_considered_ref,
@@ -412,6 +417,7 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
         )
     rules.check_definition(d.points if d else [], d.outcomes if d else [])
     s1, s2 = deadlines(ctx, cal, c)
+    exclusion_note = rules.check_exclusions_considered(_exclusion_flags(c) if stage == 1 else [], data.exclusion_note)
     if stage == 1:
         handler_id = data.handler_id or c.stage1_handler_id or actor_id
         if handler_id is not None:
@@ -429,7 +435,7 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
         c.stage2_ack_within = within(today, s2.acknowledge_by)
     c.status = new_status.value
     _refresh_due(ctx, cal, c)
-    record_event(session, "acknowledged", actor, complaint_id=c.id, stage=stage, handler_id=handler_id, respond_by=c.current_due)
+    record_event(session, "acknowledged", actor, complaint_id=c.id, stage=stage, handler_id=handler_id, respond_by=c.current_due, exclusion_note=exclusion_note)
     body = (
         f"Complaint {c.reference}: we have logged your complaint at stage {stage}.\n\n"
         f"{_definition_text(d)}\n\nWe will send you our {'final ' if stage == 2 else ''}response by "

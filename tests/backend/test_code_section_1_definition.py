@@ -70,9 +70,3 @@ def test_1_3_authority_is_decided_once(backend: Backend) -> None:
     assert backend.client.post(f"/api/v1/representatives/{rep_id}/authority", json=body, headers=backend.as_("officer")).status_code == 200
     again = backend.client.post(f"/api/v1/representatives/{rep_id}/authority", json=body, headers=backend.as_("officer"))
     assert again.status_code == 409
-
-
-def test_3_1_complaints_arrive_on_every_channel(backend: Backend) -> None:
-    for channel in ("webchat", "sms", "whatsapp", "telegram", "phone", "letter"):
-        c = new_complaint(backend, channel=channel)
-        assert c["channel"] == channel

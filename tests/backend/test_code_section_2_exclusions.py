@@ -37,7 +37,7 @@ def test_2_4_a_decline_tells_the_resident_why_and_how_to_reach_the_ombudsman(bac
 
 
 def test_2_3_twelve_months_is_a_warning_for_the_officer_not_a_refusal(backend: Backend) -> None:
-    c = new_complaint(backend, happened_on="2024-01-10", legal_proceedings="pre_action")
+    c = new_complaint(backend, happened_on="2024-01-10", legal_proceedings="pre_action")  # pre-action is not "filed"
     assert c["status"] == "received"
     assert c["over_twelve_months_warning"] is True
     assert c["legal_proceedings"] == "pre_action"
@@ -61,3 +61,19 @@ def test_5_11_escalation_can_only_be_refused_on_a_section_2_ground(backend: Back
     assert out["notice"]["kind"] == "stage2_decline"
     assert "escalate your complaint to stage 2" in out["notice"]["body"] and "0300 111 3000" in out["notice"]["body"]
     assert out["complaint"]["stage"] == 2
+
+
+def test_2_3_accepting_an_old_complaint_records_that_discretion_was_considered(backend: Backend) -> None:
+    c = new_complaint(backend, happened_on="2024-01-10")
+    assert c["exclusion_flags"] == ["over_twelve_months"]
+    r = post(backend, c["reference"], "acknowledge", {})
+    assert r.status_code == 422 and r.json()["rule"] == "Code 2.3"
+    note = "The resident only learned the survey findings last month; discretion applied."
+    ok(backend, c["reference"], "acknowledge", {"exclusion_note": note})
+    events = backend.client.get(f"/api/v1/complaints/{c['reference']}/events", headers=backend.as_("officer")).json()
+    assert next(e for e in events if e["type"] == "acknowledged")["details"]["exclusion_note"] == note
+
+
+def test_2_2_a_court_claim_already_filed_is_flagged_but_a_letter_of_claim_is_not(backend: Backend) -> None:
+    assert new_complaint(backend, legal_proceedings="filed")["exclusion_flags"] == ["legal_proceedings_filed"]
+    assert new_complaint(backend, legal_proceedings="pre_action")["exclusion_flags"] == []

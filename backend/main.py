@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from backend import logging_setup
-from backend.api import calendar, complaints, errors, lookup, residents, service_requests, staff
+from backend.api import calendar, complaints, conversations, errors, lookup, residents, service_requests, staff
 from backend.db.migrations import upgrade_to_head
 from backend.db.session import make_engine, make_sessionmaker
 from backend.domain.ombudsman import Moment, signposting
@@ -77,7 +77,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         return response
 
-    for router in (calendar.router, complaints.router, complaints.reps, service_requests.router, lookup.router, staff.router, residents.router):
+    for router in (
+        calendar.router,
+        complaints.router,
+        conversations.router,
+        complaints.reps,
+        service_requests.router,
+        lookup.router,
+        staff.router,
+        residents.router,
+    ):
         app.include_router(router)
 
     @app.get("/api/v1/ombudsman", tags=["signposting"])

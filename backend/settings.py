@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     lookup_window_minutes: int = 15
     max_body_bytes: int = 256 * 1024
     run_migrations_on_start: bool = True
+    contact_centre_opens: str = "08:00"
+    contact_centre_closes: str = "18:00"
 
     def problems_for_production(self) -> list[str]:
         """Why this configuration must not serve real residents (empty when it may)."""

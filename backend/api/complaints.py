@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from backend.api.deps import CtxDep, IntakeDep, OfficerDep, SessionDep, StaffDep
+from backend.api.deps import CtxDep, IntakeDep, OfficerDep, Principal, SessionDep, StaffDep
 from backend.api.idempotency import IdempotencyKeyHeader, create_once
+from backend.api.lookup import verify_resident
 from backend.api.schemas import (
     AcknowledgeIn,
     AssignHandlerIn,
@@ -27,6 +28,7 @@ from backend.api.schemas import (
     RelatedIssueIn,
     RelatedIssueOut,
     RepresentativeOut,
+    ResidentProof,
     RespondIn,
     WithdrawIn,
 )
@@ -34,6 +36,16 @@ from backend.db.models import Correspondence, Event, Representative
 from backend.services import complaints as svc
 from backend.services.complaints import NotFound
 from backend.services.residents import decide_authority, representative_out
+
+
+def _redact(who: Principal) -> bool:
+    """The action server gets dates and statuses back, never a resident's personal details."""
+    return who.kind == "service"
+
+
+def _proof(request: Request, ctx: CtxDep, who: Principal, reference: str, proof: ResidentProof) -> None:
+    verify_resident(request, ctx, who, reference, proof.postcode, proof.client_id)
+
 
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
 RefPath = Annotated[str, "complaint reference, e.g. CMP-2026-000123"]
@@ -62,7 +74,7 @@ def create_complaint(
         key=idempotency_key,
         payload=data,
         make=lambda: svc.create(session, ctx, data, who.actor).reference,
-        existing=lambda ref: svc.view(session, ctx, svc.load(session, ref)),
+        existing=lambda ref: svc.view(session, ctx, svc.load(session, ref), redact=_redact(who)),
     )
 
 
@@ -81,13 +93,22 @@ def queue(
 @router.get("/{reference}", response_model=ComplaintOut)
 def get_complaint(
     reference: RefPath,
+    request: Request,
     session: SessionDep,
     ctx: CtxDep,
     who: IntakeDep,
     as_representative: bool = False,
+    postcode: Annotated[str | None, Query(max_length=10)] = None,
+    client_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> ComplaintOut:
-    """The case with deadlines derived now. ``as_representative`` hides personal details until authority is confirmed."""
-    return svc.view(session, ctx, svc.load(session, reference), as_representative=as_representative)
+    """The case with deadlines derived now.
+
+    The action server must prove the resident (``postcode``, ``client_id``) and gets no personal
+    details back; ``as_representative`` shows them only once the representative's authority is confirmed.
+    """
+    if who.kind == "service":
+        verify_resident(request, ctx, who, reference, postcode, client_id)
+    return svc.view(session, ctx, svc.load(session, reference), redact=_redact(who), as_representative=as_representative)
 
 
 @router.get("/{reference}/events", response_model=list[EventOut])
@@ -105,9 +126,9 @@ def correspondence(reference: RefPath, session: SessionDep, _: StaffDep) -> list
     return [n for n in (_notice(r) for r in rows) if n is not None]
 
 
-def _result(session: SessionDep, ctx: CtxDep, c: svc.Complaint, notice: Correspondence | None = None) -> CommandResult:
+def _result(session: SessionDep, ctx: CtxDep, c: svc.Complaint, notice: Correspondence | None = None, *, redact: bool = False) -> CommandResult:
     session.flush()
-    return CommandResult(complaint=svc.view(session, ctx, c), notice=_notice(notice))
+    return CommandResult(complaint=svc.view(session, ctx, c, redact=redact), notice=_notice(notice))
 
 
 @router.post("/{reference}/acknowledge", response_model=CommandResult)
@@ -121,29 +142,30 @@ def acknowledge(reference: RefPath, data: AcknowledgeIn, session: SessionDep, ct
 def decline(reference: RefPath, data: DeclineIn, session: SessionDep, ctx: CtxDep, who: OfficerDep) -> CommandResult:
     """Not accept (Code 2.1-2.4) or refuse to escalate (5.11), with reasons and Ombudsman signposting."""
     c = svc.load(session, reference, for_update=True)
-    return _result(session, ctx, c, svc.decline(session, ctx, c, data, who.actor))
+    return _result(session, ctx, c, svc.decline(session, ctx, c, data, who.actor, who.user_id))
 
 
 @router.post("/{reference}/extend", response_model=CommandResult)
 def extend(reference: RefPath, data: ExtendIn, session: SessionDep, ctx: CtxDep, who: OfficerDep) -> CommandResult:
     """Extend the response date (Code 6.4 / 6.15), before it passes; the notice carries the Ombudsman's details."""
     c = svc.load(session, reference, for_update=True)
-    return _result(session, ctx, c, svc.extend(session, ctx, c, data, who.actor))
+    return _result(session, ctx, c, svc.extend(session, ctx, c, data, who.actor, who.user_id))
 
 
 @router.post("/{reference}/respond", response_model=CommandResult)
 def respond(reference: RefPath, data: RespondIn, session: SessionDep, ctx: CtxDep, who: OfficerDep) -> CommandResult:
     """Record the stage response; refused unless every item of Code 6.9 / 6.19 is stated."""
     c = svc.load(session, reference, for_update=True)
-    return _result(session, ctx, c, svc.respond(session, ctx, c, data, who.actor))
+    return _result(session, ctx, c, svc.respond(session, ctx, c, data, who.actor, who.user_id))
 
 
 @router.post("/{reference}/escalate", response_model=CommandResult)
-def escalate(reference: RefPath, data: EscalateIn, session: SessionDep, ctx: CtxDep, who: IntakeDep) -> CommandResult:
+def escalate(reference: RefPath, data: EscalateIn, request: Request, session: SessionDep, ctx: CtxDep, who: IntakeDep) -> CommandResult:
     """The resident asks for stage 2 (Code 6.10-6.12); no reason is required."""
+    _proof(request, ctx, who, reference, data)
     c = svc.load(session, reference, for_update=True)
     svc.request_stage2(session, ctx, c, data, who.actor)
-    return _result(session, ctx, c)
+    return _result(session, ctx, c, redact=_redact(who))
 
 
 @router.post("/{reference}/handlers", response_model=CommandResult)
@@ -170,19 +192,21 @@ def close(reference: RefPath, data: CloseIn, session: SessionDep, ctx: CtxDep, w
 
 
 @router.post("/{reference}/withdraw", response_model=CommandResult)
-def withdraw(reference: RefPath, data: WithdrawIn, session: SessionDep, ctx: CtxDep, who: IntakeDep) -> CommandResult:
+def withdraw(reference: RefPath, data: WithdrawIn, request: Request, session: SessionDep, ctx: CtxDep, who: IntakeDep) -> CommandResult:
+    _proof(request, ctx, who, reference, data)
     c = svc.load(session, reference, for_update=True)
     svc.withdraw(session, ctx, c, data, who.actor)
-    return _result(session, ctx, c)
+    return _result(session, ctx, c, redact=_redact(who))
 
 
 @router.post("/{reference}/related-issues", response_model=RelatedIssueOut)
-def related_issue(reference: RefPath, data: RelatedIssueIn, session: SessionDep, ctx: CtxDep, who: IntakeDep) -> RelatedIssueOut:
+def related_issue(reference: RefPath, data: RelatedIssueIn, request: Request, session: SessionDep, ctx: CtxDep, who: IntakeDep) -> RelatedIssueOut:
     """Code 6.8: a related issue before the stage 1 response joins this complaint; otherwise a new one is opened."""
+    _proof(request, ctx, who, reference, data)
     c = svc.load(session, reference, for_update=True)
     route, target = svc.add_related_issue(session, ctx, c, data, who.actor)
     session.flush()
-    return RelatedIssueOut(route=route, complaint=svc.view(session, ctx, target))
+    return RelatedIssueOut(route=route, complaint=svc.view(session, ctx, target, redact=_redact(who)))
 
 
 reps = APIRouter(prefix="/api/v1/representatives", tags=["representatives"])

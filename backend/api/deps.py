@@ -32,7 +32,9 @@ def get_ctx(request: Request) -> CaseContext:
     return request.app.state.ctx
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so a caller never
+# receives a reference for something that was not stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CtxDep = Annotated[CaseContext, Depends(get_ctx)]
 
 

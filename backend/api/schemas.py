@@ -85,7 +85,9 @@ class RepresentativeOut(BaseModel):
 
 class AuthorityDecisionIn(Strict):
     status: Literal["confirmed", "refused"]
-    method: Paragraph = Field(description="How authority was confirmed or why it was refused (e.g. signed consent form received)")
+    method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = Field(
+        description="How authority was confirmed or why it was refused (e.g. signed consent form received)"
+    )
 
 
 class ResidentOut(BaseModel):
@@ -131,6 +133,9 @@ class ComplaintCreate(Strict):
     definition: DraftDefinitionIn = Field(default_factory=DraftDefinitionIn)
     category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
     happened_on: dt.date | None = None
+    when_described: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
+        default=None, description="When it happened or they became aware, in the resident's words"
+    )
     aware_on: dt.date | None = None
     legal_proceedings: Literal["none", "pre_action", "filed", "unknown"] = "unknown"
     personal_injury: bool = False
@@ -191,6 +196,7 @@ class ComplaintOut(BaseModel):
     resident: ResidentOut | None
     representative: RepresentativeOut | None
     happened_on: dt.date | None
+    when_described: str | None
     aware_on: dt.date | None
     over_twelve_months_warning: bool
     exclusion_flags: list[str]
@@ -209,7 +215,7 @@ class ComplaintOut(BaseModel):
 
 class AcknowledgeIn(Strict):
     definition: DefinitionIn | None = Field(default=None, description="A new definition version; omit to use the current one")
-    handler_id: int | None = None
+    handler_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     exclusion_note: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
         default=None, description="Why a complaint with exclusion facts (over 12 months, court claim filed, considered before) is accepted"
     )
@@ -238,11 +244,32 @@ class RespondIn(Strict):
 
 class AssignHandlerIn(Strict):
     stage: Literal[1, 2]
-    handler_id: int
+    handler_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
-class EscalateIn(Strict):
+class ResidentProof(Strict):
+    """When the action server acts for a resident on an existing case, the resident's verification detail.
+
+    Staff do not need it; the action server must send it (checked like a lookup, with the same
+    limits), so a reference alone never lets anyone act on someone else's case.
+    """
+
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)] | None = None
+    client_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+
+
+def _require_timezone(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("needs a timezone, e.g. 2026-11-23T10:15:00Z")
+    return value
+
+
+StaffId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class EscalateIn(ResidentProof):
     received_at: dt.datetime | None = None
+    _tz = field_validator("received_at")(_require_timezone)
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = Field(
         default=None, description="Optional: the resident never has to give a reason (Code 6.12)"
     )
@@ -252,11 +279,11 @@ class CloseIn(Strict):
     learning: Annotated[str, StringConstraints(max_length=5000)] = Field(description="What the landlord learned (Code 9.1), or why there is nothing to learn")
 
 
-class WithdrawIn(Strict):
+class WithdrawIn(ResidentProof):
     note: Paragraph
 
 
-class RelatedIssueIn(Strict):
+class RelatedIssueIn(ResidentProof):
     points: list[Paragraph] = Field(min_length=1, max_length=10)
     outcomes: list[Paragraph] = Field(default_factory=list, max_length=10)
     related: bool
@@ -321,6 +348,7 @@ class ServiceRequestUpdate(Strict):
     status: Literal["open", "in_progress", "closed"]
     status_notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
     expected_at: dt.datetime | None = None
+    _tz = field_validator("expected_at")(_require_timezone)
 
 
 class ServiceRequestOut(BaseModel):
@@ -339,7 +367,7 @@ class ServiceRequestOut(BaseModel):
     complaint_refs: list[str]
 
 
-class ServiceRequestComplaintIn(Strict):
+class ServiceRequestComplaintIn(ResidentProof):
     """Code 1.5: dissatisfaction with how a request is handled becomes a complaint; the request stays open."""
 
     channel: Channel
@@ -366,6 +394,7 @@ class LookupOut(BaseModel):
     received_on: dt.date
     next_step: str
     due_by: dt.date | None
+    handled_by: str | None
     ombudsman_signposting: str
 
 
@@ -399,3 +428,45 @@ class StaffOut(BaseModel):
     email: str
     name: str
     role: str
+
+
+# -- conversations: complaint offers and handoff requests (from the bot) ------------------------
+
+ConversationId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ComplaintOfferIn(Strict):
+    conversation_id: ConversationId
+    channel: Channel
+    context: LongText
+    accepted: bool | None = None
+    service_request_ref: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+
+
+class ComplaintOfferAnswer(Strict):
+    accepted: bool
+    complaint_ref: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+
+
+class ComplaintOfferOut(BaseModel):
+    id: int
+    conversation_id: str
+    accepted: bool | None
+    offered_at: dt.datetime
+    answered_at: dt.datetime | None
+
+
+class HandoffIn(Strict):
+    conversation_id: ConversationId
+    channel: Channel
+    reason: Literal["safeguarding", "emergency", "asked", "needs_person", "misunderstood", "keyword"]
+    last_message: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+
+class HandoffOut(BaseModel):
+    id: int
+    reason: str
+    priority: int
+    position: int
+    open_now: bool
+    next_opening: dt.datetime

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from backend.api.deps import CtxDep, IntakeDep, SessionDep, StaffDep
 from backend.api.idempotency import IdempotencyKeyHeader, create_once
+from backend.api.lookup import verify_resident
 from backend.api.schemas import (
     ComplaintOut,
     ServiceRequestComplaintIn,
@@ -58,7 +59,7 @@ def register(
 
 
 @router.get("/{reference}", response_model=ServiceRequestOut)
-def get(reference: str, session: SessionDep, _: IntakeDep) -> ServiceRequestOut:
+def get(reference: str, session: SessionDep, _: StaffDep) -> ServiceRequestOut:
     return svc.view(svc.load(session, reference))
 
 
@@ -71,13 +72,17 @@ def update(reference: str, data: ServiceRequestUpdate, session: SessionDep, ctx:
 def raise_complaint(
     reference: str,
     data: ServiceRequestComplaintIn,
+    request: Request,
     session: SessionDep,
     ctx: CtxDep,
     who: IntakeDep,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> object:
-    """Code 1.5: dissatisfaction with how this request is handled becomes a stage 1 complaint; the request stays open."""
+    """Code 1.5: dissatisfaction with how this request is handled becomes a stage 1 complaint; the request stays open.
+
+    The action server proves the resident with the request's postcode, as for a complaint lookup."""
+    verify_resident(request, ctx, who, reference, data.postcode, data.client_id)
     sr = svc.load(session, reference)
     return create_once(
         session,
@@ -86,5 +91,5 @@ def raise_complaint(
         key=idempotency_key,
         payload=data,
         make=lambda: svc.raise_complaint(session, ctx, sr, data, who.actor).reference,
-        existing=lambda ref: complaints.view(session, ctx, complaints.load(session, ref)),
+        existing=lambda ref: complaints.view(session, ctx, complaints.load(session, ref), redact=who.kind == "service"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
@@ -18,13 +19,19 @@ from backend.services.records import record_event
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 
 
-@router.post("/auth/login", response_model=LoginOut)
-def login(data: LoginIn, request: Request, session: SessionDep, ctx: CtxDep) -> LoginOut:
+@router.post("/auth/login", response_model=LoginOut, responses={401: {"description": "wrong email or password"}, 429: {"description": "too many failures"}})
+def login(data: LoginIn, request: Request, session: SessionDep, ctx: CtxDep) -> LoginOut | JSONResponse:
+    """Ten failed tries for one email in 15 minutes and further tries are refused for a while."""
     settings_hours = request.app.state.settings.staff_session_hours
     try:
+        staff.check_login_allowed(session, data.email, ctx.now())
         token, s = staff.login(session, data.email, data.password, ctx.now(), settings_hours)
+    except staff.TooManyLogins:
+        return JSONResponse({"detail": "too many failed logins for this account: wait 15 minutes"}, status_code=429, headers={"Retry-After": "900"})
     except staff.AuthError:
-        raise HTTPException(401, "wrong email or password") from None
+        # answered, not raised, so the failure is committed and counted
+        staff.record_login_failure(session, data.email, ctx.now())
+        return JSONResponse({"detail": "wrong email or password"}, status_code=401)
     record_event(session, "staff_login", f"{s.user.role}:{s.user.id}")
     return LoginOut(token=token, expires_at=s.expires_at, role=s.user.role, name=s.user.name)
 

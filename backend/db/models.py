@@ -180,6 +180,7 @@ class Complaint(Base):
     status: Mapped[str] = mapped_column(String(30), default="received", index=True)
     # exclusion facts (Code 2.2/2.3), captured for the officer, never decided by the bot
     happened_on: Mapped[dt.date | None] = mapped_column(Date)
+    when_described: Mapped[str | None] = mapped_column(String(500))  # "since March", in the resident's words
     aware_on: Mapped[dt.date | None] = mapped_column(Date)
     legal_proceedings: Mapped[str] = mapped_column(String(20), default="unknown")
     personal_injury: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -196,6 +197,7 @@ class Complaint(Base):
     stage1_extended_to: Mapped[dt.date | None] = mapped_column(Date)
     stage1_extensions: Mapped[int] = mapped_column(Integer, default=0)
     stage1_responded_on: Mapped[dt.date | None] = mapped_column(Date)
+    stage1_responded_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     stage1_ack_within: Mapped[bool | None] = mapped_column(Boolean)
     stage1_response_within_original: Mapped[bool | None] = mapped_column(Boolean)
     stage1_response_within_extended: Mapped[bool | None] = mapped_column(Boolean)
@@ -225,7 +227,7 @@ class Complaint(Base):
     representative: Mapped[Representative | None] = relationship()
     definitions: Mapped[list[ComplaintDefinition]] = relationship(back_populates="complaint", order_by="ComplaintDefinition.id")
     service_requests: Mapped[list[ServiceRequest]] = relationship(secondary=complaint_service_requests, back_populates="complaints")
-    stage1_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage1_handler_id])
+    stage1_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage1_handler_id])  # noqa: RUF100
     stage2_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage2_handler_id])
 
 
@@ -323,5 +325,37 @@ class LookupAttempt(Base):
     __table_args__ = (Index("ix_lookup_attempts_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(64))  # SHA-256 of "ref:..." / "client:...", never the raw value
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ComplaintOffer(Base):
+    """Code 1.3: when a resident expresses dissatisfaction they are offered the choice to complain; both are kept."""
+
+    __tablename__ = "complaint_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    context: Mapped[str] = mapped_column(Text)  # what the resident said that showed dissatisfaction
+    accepted: Mapped[bool | None] = mapped_column(Boolean)  # None while the resident has not answered
+    service_request_ref: Mapped[str | None] = mapped_column(String(20))
+    complaint_ref: Mapped[str | None] = mapped_column(String(20))
+    offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class HandoffRequest(Base):
+    """The bot asking for a person: why, how urgent, and the conversation to pick up."""
+
+    __tablename__ = "handoff_requests"
+    __table_args__ = (Index("ix_handoff_requests_queue", "status", "priority", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(30))
+    priority: Mapped[int] = mapped_column(Integer)  # 0 = most urgent
+    last_message: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -115,6 +115,8 @@ def check_extension(
             provision,
             f"the new date {new_due.isoformat()} must be after the current due date {current_due.isoformat()}",
         )
+    if (why := cal.why_not_working(new_due)) is not None:
+        raise RuleViolation("extension_not_working_day", provision, f"{new_due.isoformat()} is a {why}: choose a working day for the new response date")
     added = cal.working_days_between(original_due, new_due)
     has_good_reason = bool((good_reason or "").strip())
     if previous_extensions >= 1 and not has_good_reason:

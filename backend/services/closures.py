@@ -47,6 +47,8 @@ def remove(session: Session, ctx: CaseContext, day: dt.date, actor: str) -> None
     row = session.scalar(select(ClosureDay).where(ClosureDay.day == day))
     if row is None:
         raise complaints.NotFound(f"{day.isoformat()} is not a closure day")
+    if day < ctx.today():
+        raise RuleViolation("closure_in_past", "state", "a past closure day is part of deadlines already running; it cannot be removed")
     session.delete(row)
     session.flush()
     moved = _recompute_open_deadlines(session, ctx)

@@ -125,7 +125,15 @@ def _exclusion_flags(c: Complaint) -> list[str]:
     return rules.exclusion_flags(c.received_on, c.happened_on, c.aware_on, c.legal_proceedings, c.previously_considered_ref)
 
 
-def view(session: Session, ctx: CaseContext, c: Complaint, cal: WorkingCalendar | None = None, *, as_representative: bool = False) -> ComplaintOut:
+def view(
+    session: Session,
+    ctx: CaseContext,
+    c: Complaint,
+    cal: WorkingCalendar | None = None,
+    *,
+    redact: bool = False,
+    as_representative: bool = False,
+) -> ComplaintOut:
     """The complaint with every deadline derived now; personal details hidden from an unconfirmed representative."""
     cal = cal or ctx.calendar(session)
     today = ctx.today()
@@ -166,7 +174,7 @@ def view(session: Session, ctx: CaseContext, c: Complaint, cal: WorkingCalendar 
             )
         )
     rep = c.representative
-    personal_ok = not as_representative or (rep is not None and may_see_personal_details(AuthorityStatus(rep.authority_status)))
+    personal_ok = (rep is not None and may_see_personal_details(AuthorityStatus(rep.authority_status))) if as_representative else not redact
     definition = current_definition(c)
     related_ref = session.scalar(select(Complaint.reference).where(Complaint.id == c.related_to_id)) if c.related_to_id else None
     return ComplaintOut(
@@ -185,6 +193,7 @@ def view(session: Session, ctx: CaseContext, c: Complaint, cal: WorkingCalendar 
         resident=resident_out(c.resident, today) if personal_ok else None,
         representative=representative_out(rep) if rep else None,
         happened_on=c.happened_on,
+        when_described=c.when_described,
         aware_on=c.aware_on,
         over_twelve_months_warning=rules.twelve_month_warning(c.received_on, c.happened_on, c.aware_on),
         exclusion_flags=_exclusion_flags(c),
@@ -266,7 +275,7 @@ def create(session: Session, ctx: CaseContext, data: ComplaintCreate, actor: str
         postcode=data.resident.postcode,
     )
     c.category = data.category
-    c.happened_on, c.aware_on = data.happened_on, data.aware_on
+    c.happened_on, c.aware_on, c.when_described = data.happened_on, data.aware_on, data.when_described
     c.legal_proceedings, c.personal_injury = data.legal_proceedings, data.personal_injury
     c.previously_considered_ref = data.previously_considered_ref
     c.impact, c.earlier_reports = data.impact, data.earlier_reports
@@ -426,8 +435,11 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
         c.stage1_acknowledged_on = today
         c.stage1_ack_within = within(today, s1.acknowledge_by)
     else:
+        check_not_stage1_person(c, actor_id)
         handler_id = data.handler_id or c.stage2_handler_id or actor_id
         rules.check_stage2_handler(c.stage1_handler_id, handler_id)
+        if handler_id == c.stage1_responded_by:
+            rules.check_stage2_handler(handler_id, handler_id)
         assert handler_id is not None and s2 is not None
         _handler(session, handler_id)
         c.stage2_handler_id = handler_id
@@ -444,11 +456,13 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
     return _notice(session, c, f"stage{stage}_acknowledgement", body, actor, Moment.ACKNOWLEDGEMENT, respond_by=str(c.current_due))
 
 
-def decline(session: Session, ctx: CaseContext, c: Complaint, data: DeclineIn, actor: str) -> Correspondence:
+def decline(session: Session, ctx: CaseContext, c: Complaint, data: DeclineIn, actor: str, actor_id: int | None = None) -> Correspondence:
     """Code 2.1/2.4 (not accepted) and 5.11 (escalation refused): reasons, and the Ombudsman's details."""
     status = Status(c.status)
     new_status = rules.next_status(status, Action.DECLINE)
     stage = rules.stage_of(status)
+    if stage == 2:
+        check_not_stage1_person(c, actor_id)
     reasons = rules.check_decline(stage, data.ground, data.reasons)
     c.status = new_status.value
     c.decline_ground = data.ground.value
@@ -462,11 +476,13 @@ def decline(session: Session, ctx: CaseContext, c: Complaint, data: DeclineIn, a
     return _notice(session, c, f"stage{stage}_decline", body, actor, moment, ground=data.ground.value)
 
 
-def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, actor: str) -> Correspondence:
+def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, actor: str, actor_id: int | None = None) -> Correspondence:
     """Code 6.4/6.5 and 6.15/6.16: one extension within the limit unless a good reason is recorded."""
     status = Status(c.status)
     rules.next_status(status, Action.EXTEND)
     stage = rules.stage_of(status)
+    if stage == 2:
+        check_not_stage1_person(c, actor_id)
     cal = ctx.calendar(session)
     s1, s2 = deadlines(ctx, cal, c)
     dl = s1 if stage == 1 else s2
@@ -508,12 +524,24 @@ def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, act
     return _notice(session, c, f"stage{stage}_extension", body, actor, Moment.EXTENSION, new_due=str(decision.new_due))
 
 
-def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, actor: str) -> Correspondence:
+def check_not_stage1_person(c: Complaint, actor_id: int | None) -> None:
+    """Code 6.13 for every stage 2 step: the person who handled or answered stage 1 takes no part."""
+    if actor_id is not None and actor_id in {c.stage1_handler_id, c.stage1_responded_by}:
+        raise RuleViolation(
+            "same_handler",
+            "6.13",
+            "you considered this complaint at stage 1, so you cannot act on it at stage 2 (Code 6.13)",
+        )
+
+
+def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, actor: str, actor_id: int | None = None) -> Correspondence:
     """Code 6.9 / 6.19: a response states every required item; whether it was in time is frozen now."""
     status = Status(c.status)
     new_status = rules.next_status(status, Action.RESPOND)
     stage = rules.stage_of(status)
     d = current_definition(c)
+    if stage == 2:
+        check_not_stage1_person(c, actor_id)
     moment = Moment.STAGE1_RESPONSE if stage == 1 else Moment.FINAL_RESPONSE
     items = {
         "stage": f"Stage {stage}" + (" (final response)" if stage == 2 else ""),
@@ -533,6 +561,7 @@ def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, a
     original, extended = within(today, dl.respond_by_original), within(today, dl.respond_by)
     if stage == 1:
         c.stage1_responded_on = today
+        c.stage1_responded_by = actor_id
         c.stage1_response_within_original, c.stage1_response_within_extended = original, extended
     else:
         c.stage2_responded_on = today
@@ -574,6 +603,13 @@ def request_stage2(session: Session, ctx: CaseContext, c: Complaint, data: Escal
     requested_at = data.received_at or now
     if requested_at > now + dt.timedelta(minutes=5):
         raise RuleViolation("received_in_future", "6.11", "the escalation request cannot be received in the future")
+    responded_on = c.stage1_responded_on
+    if responded_on is not None and ctx.local_date(requested_at) < responded_on:
+        raise RuleViolation(
+            "escalation_before_response",
+            "6.10",
+            f"the escalation request cannot be dated before the stage 1 response ({responded_on.isoformat()})",
+        )
     c.stage2_requested_at = requested_at
     c.stage2_requested_on = ctx.local_date(requested_at)
     c.status = new_status.value
@@ -588,6 +624,8 @@ def assign_handler(session: Session, ctx: CaseContext, c: Complaint, stage: int,
     _handler(session, handler_id)
     if stage == 2:
         rules.check_stage2_handler(c.stage1_handler_id, handler_id)
+        if handler_id == c.stage1_responded_by:
+            rules.check_stage2_handler(handler_id, handler_id)
         c.stage2_handler_id = handler_id
     else:
         if c.stage2_handler_id is not None and c.stage2_handler_id == handler_id:

@@ -7,13 +7,15 @@ discover which references exist; failures are counted per reference and per clie
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.schemas import LookupIn, LookupOut
-from backend.db.models import Complaint, LookupAttempt
+from backend.api.schemas import LookupOut
+from backend.db.models import Complaint, LookupAttempt, ServiceRequest
+from backend.db.session import session_scope
 from backend.domain import complaints as rules
 from backend.domain.complaints import Status
 from backend.domain.ombudsman import Moment, signposting
@@ -40,40 +42,93 @@ class TooManyAttempts(Exception):
         self.retry_after_seconds = retry_after_seconds
 
 
+class NotVerified(Exception):
+    """Wrong reference or wrong postcode: deliberately the same answer for both."""
+
+
+def _key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def _keys(reference: str, client_id: str) -> list[str]:
+    return sorted({_key("ref", reference.strip().upper()), _key("client", client_id)})
+
+
+def _lock(session: Session, keys: list[str]) -> None:
+    """On PostgreSQL, serialise attempts on the same reference or client until this transaction ends,
+    so parallel guesses cannot all pass the count before any failure is written."""
+    if session.get_bind().dialect.name == "postgresql":
+        for key in keys:
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(key[:15], 16)})
+
+
 def _failures(session: Session, key: str, since: dt.datetime) -> int:
     return session.scalar(select(func.count()).select_from(LookupAttempt).where(LookupAttempt.key == key, LookupAttempt.at >= since)) or 0
 
 
-def check_allowed(session: Session, ctx: CaseContext, data: LookupIn, max_failures: int, window: dt.timedelta) -> list[str]:
-    """The rate-limit keys for this attempt; raises TooManyAttempts if any is exhausted."""
-    keys = [f"ref:{data.reference}"] + ([f"client:{data.client_id}"] if data.client_id else [])
-    since = ctx.now() - window
-    if any(_failures(session, key, since) >= max_failures for key in keys):
-        raise TooManyAttempts(int(window.total_seconds()))
-    return keys
+def _expected_postcode(session: Session, reference: str) -> str:
+    """The postcode on record for a complaint (CMP-...) or service request (SR-...), or '' if none."""
+    ref = reference.strip().upper()
+    if ref.startswith("SR-"):
+        sr = session.scalar(select(ServiceRequest).where(ServiceRequest.reference == ref))
+        if sr is None:
+            return ""
+        return normalise_postcode(sr.postcode) or (sr.resident.postcode_norm if sr.resident else None) or ""
+    return session.scalar(select(Complaint.postcode_norm).where(Complaint.reference == ref)) or ""
 
 
-def record_failure(session: Session, ctx: CaseContext, keys: list[str], window: dt.timedelta) -> None:
-    now = ctx.now()
-    session.execute(delete(LookupAttempt).where(LookupAttempt.at < now - 4 * window))
-    session.add_all(LookupAttempt(key=key, at=now) for key in keys)
-
-
-def find(session: Session, ctx: CaseContext, data: LookupIn) -> LookupOut | None:
-    complaint = session.scalar(select(Complaint).where(Complaint.reference == data.reference))
-    given = normalise_postcode(data.postcode) or ""
-    expected = (complaint.postcode_norm if complaint else None) or ""
+def _matches(session: Session, reference: str, postcode: str) -> bool:
+    given = normalise_postcode(postcode) or ""
+    expected = _expected_postcode(session, reference)
     # compare in constant time, and even when the reference is unknown
-    if complaint is None or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        return None
-    status = Status(complaint.status)
+    same = hmac.compare_digest(given.encode(), expected.encode())
+    return bool(expected) and same
+
+
+def verify(
+    factory: sessionmaker[Session],
+    ctx: CaseContext,
+    *,
+    reference: str,
+    postcode: str,
+    client_id: str,
+    max_failures: int,
+    window: dt.timedelta,
+) -> None:
+    """Check reference + postcode in a transaction of its own, so a failure is counted even though
+    the caller's request is refused. Raises TooManyAttempts or NotVerified."""
+    for session in session_scope(factory):
+        keys = _keys(reference, client_id)
+        _lock(session, keys)
+        now = ctx.now()
+        if any(_failures(session, key, now - window) >= max_failures for key in keys):
+            raise TooManyAttempts(int(window.total_seconds()))
+        if _matches(session, reference, postcode):
+            return
+        session.execute(delete(LookupAttempt).where(LookupAttempt.at < now - 4 * window))
+        session.add_all(LookupAttempt(key=key, at=now) for key in keys)
+    raise NotVerified
+
+
+def _handler_name(c: Complaint) -> str | None:
+    """The current stage's handler, by first name only: enough for the resident to ask for them."""
+    handler = c.stage2_handler if c.stage2_handler_id else c.stage1_handler
+    return handler.name.split()[0] if handler else None
+
+
+def status(session: Session, ctx: CaseContext, reference: str) -> LookupOut:
+    """What a verified resident may see: stage, status, next step, dates and who is handling it."""
+    complaint = session.scalar(select(Complaint).where(Complaint.reference == reference.strip().upper()))
+    assert complaint is not None
+    st = Status(complaint.status)
     due = current_due(ctx, ctx.calendar(session), complaint)
     return LookupOut(
         reference=complaint.reference,
-        status=status.value,
-        stage=rules.stage_of(status, declined_at_stage=complaint.declined_at_stage),
+        status=st.value,
+        stage=rules.stage_of(st, declined_at_stage=complaint.declined_at_stage),
         received_on=complaint.received_on,
-        next_step=NEXT_STEPS[status],
+        next_step=NEXT_STEPS[st],
         due_by=due,
+        handled_by=_handler_name(complaint),
         ombudsman_signposting=signposting(Moment.GENERAL).text,
     )

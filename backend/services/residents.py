@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.api.schemas import AdjustmentOut, RepresentativeIn, RepresentativeOut, ResidentIn, ResidentOut
@@ -19,33 +20,63 @@ def normalise_postcode(postcode: str | None) -> str | None:
     return postcode.replace(" ", "").upper() if postcode else None
 
 
+def _find_by_identity(session: Session, data: ResidentIn) -> Resident | None:
+    for ident in data.identities:
+        resident = session.scalar(
+            select(Resident).join(ContactIdentity).where(ContactIdentity.channel == ident.channel, ContactIdentity.address == ident.address)
+        )
+        if resident:
+            return resident
+    return None
+
+
+def _fill_in(resident: Resident, data: ResidentIn, *, overwrite: bool) -> dict[str, str]:
+    """Set empty fields (all fields on a new record); return the ones that differ from the record."""
+    differs: dict[str, str] = {}
+    fields = ("name", "address", "tenancy_ref", "email", "phone", "preferred_contact_method", "contact_times", "postcode")
+    for field in fields:
+        value = getattr(data, field)
+        if not value:
+            continue
+        current = getattr(resident, field)
+        if not current or overwrite:
+            setattr(resident, field, value)
+            if field == "postcode":
+                resident.postcode_norm = normalise_postcode(value)
+        elif str(current).strip().lower() != str(value).strip().lower():
+            differs[field] = value
+    return differs
+
+
 def upsert_resident(session: Session, data: ResidentIn, actor: str, today: dt.date) -> Resident:
-    """Find the resident by a known channel identity, or create them; add what is new."""
+    """Find the resident by a known channel identity, or create them.
+
+    An existing record is filled in, never overwritten: details that differ from the record are
+    kept in the event for staff to check, so a message on a shared phone or a typo cannot replace
+    a resident's name, contact details or needs.
+    """
     if data.disclosed_needs and not data.consent_to_record_needs:
         raise RuleViolation(
             "needs_consent_required",
             "5.10",
             "disclosed disabilities or vulnerabilities can only be recorded with the resident's consent to record them (consent_to_record_needs)",
         )
-    resident: Resident | None = None
-    for ident in data.identities:
-        resident = session.scalar(
-            select(Resident).join(ContactIdentity).where(ContactIdentity.channel == ident.channel, ContactIdentity.address == ident.address)
-        )
-        if resident:
-            break
+    resident = _find_by_identity(session, data)
     created = resident is None
     if resident is None:
-        resident = Resident(name=data.name, disclosed_needs=[])
-        session.add(resident)
-    for field in ("name", "address", "tenancy_ref", "email", "phone", "preferred_contact_method", "contact_times"):
-        value = getattr(data, field)
-        if value:
-            setattr(resident, field, value)
-    if data.postcode:
-        resident.postcode = data.postcode
-        resident.postcode_norm = normalise_postcode(data.postcode)
-    if data.consent_to_record_needs:
+        try:
+            with session.begin_nested():
+                resident = Resident(name=data.name, disclosed_needs=[])
+                session.add(resident)
+                resident.identities.extend(ContactIdentity(channel=i.channel, address=i.address) for i in data.identities)
+                session.flush()
+        except IntegrityError:  # the same identity was created by a concurrent message: use that record
+            resident = _find_by_identity(session, data)
+            if resident is None:
+                raise
+            created = False
+    differs = _fill_in(resident, data, overwrite=created)
+    if data.consent_to_record_needs and data.disclosed_needs:
         resident.consent_to_record_needs = True
         resident.disclosed_needs = list(dict.fromkeys([*(resident.disclosed_needs or []), *data.disclosed_needs]))
     known = {(i.channel, i.address) for i in resident.identities}
@@ -54,12 +85,7 @@ def upsert_resident(session: Session, data: ResidentIn, actor: str, today: dt.da
             resident.identities.append(ContactIdentity(channel=ident.channel, address=ident.address))
     for adj in data.adjustments:
         resident.adjustments.append(
-            ReasonableAdjustment(
-                type=adj.type.value,
-                detail=adj.detail,
-                agreed=adj.agreed,
-                review_on=adj.review_on or default_review_date(today),
-            )
+            ReasonableAdjustment(type=adj.type.value, detail=adj.detail, agreed=adj.agreed, review_on=adj.review_on or default_review_date(today))
         )
     session.flush()
     record_event(
@@ -69,6 +95,7 @@ def upsert_resident(session: Session, data: ResidentIn, actor: str, today: dt.da
         resident_id=resident.id,
         adjustments_added=[a.type.value for a in data.adjustments],
         needs_disclosed=len(data.disclosed_needs),
+        details_to_check=differs,
     )
     return resident
 

@@ -9,10 +9,10 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.db.models import StaffSession, StaffUser
+from backend.db.models import LookupAttempt, StaffSession, StaffUser
 
 _hasher = PasswordHasher()
 #: Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -28,6 +28,31 @@ class Role(StrEnum):
 
 class AuthError(Exception):
     pass
+
+
+class TooManyLogins(Exception):
+    pass
+
+
+#: Failed logins per email address allowed in the window before further tries are refused.
+MAX_LOGIN_FAILURES = 10
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+
+
+def _login_key(email: str) -> str:
+    return hashlib.sha256(f"login:{email.strip().lower()}".encode()).hexdigest()
+
+
+def check_login_allowed(session: Session, email: str, now: dt.datetime) -> None:
+    failures = session.scalar(
+        select(func.count()).select_from(LookupAttempt).where(LookupAttempt.key == _login_key(email), LookupAttempt.at >= now - LOGIN_WINDOW)
+    )
+    if (failures or 0) >= MAX_LOGIN_FAILURES:
+        raise TooManyLogins
+
+
+def record_login_failure(session: Session, email: str, now: dt.datetime) -> None:
+    session.add(LookupAttempt(key=_login_key(email), at=now))
 
 
 def hash_password(password: str) -> str:

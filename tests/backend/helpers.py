@@ -21,7 +21,18 @@ def new_complaint(b: Backend, *, as_: str = "service", **overrides: Any) -> dict
     body.update(overrides)
     r = b.client.post("/api/v1/complaints", json=body, headers=b.as_(as_))
     assert r.status_code == 201, r.text
+    return staff_view(b, r.json()["reference"])
+
+
+def staff_view(b: Backend, ref: str) -> dict[str, Any]:
+    """The whole case as a complaints officer sees it (the action server gets a redacted view)."""
+    r = b.client.get(f"/api/v1/complaints/{ref}", headers=b.as_("officer"))
+    assert r.status_code == 200, r.text
     return r.json()
+
+
+#: What the action server sends to act for a resident on an existing case: the verification detail.
+PROOF = {"postcode": "LS6 2AB", "client_id": "conversation-1"}
 
 
 def post(b: Backend, ref: str, action: str, body: dict[str, Any], as_: str = "officer") -> Any:

@@ -9,7 +9,7 @@ import pytest
 
 from backend.main import ProductionConfigError, create_app
 from backend.settings import Settings
-from tests.backend.helpers import new_complaint
+from tests.backend.helpers import new_complaint, post, staff_view
 from tests.conftest import PASSWORD, Backend
 
 BODY = {"channel": "webchat", "resident": {"name": "Amira Khan", "postcode": "LS6 2AB"}, "definition": {"points": ["Lift broken"], "outcomes": ["Fix it"]}}
@@ -204,5 +204,103 @@ class TestBadInput:
             assert s.scalar(select(func.count()).select_from(Complaint)) == 0
 
     def test_an_unknown_reference_is_a_404(self, backend: Backend) -> None:
-        r = backend.client.get("/api/v1/complaints/CMP-2026-000999", headers=backend.as_("service"))
+        r = backend.client.get("/api/v1/complaints/CMP-2026-000999", headers=backend.as_("officer"))
         assert r.status_code == 404
+
+
+class TestResidentDataIsProtected:
+    def test_a_second_intake_on_the_same_identity_does_not_overwrite_or_reveal_the_resident(self, backend: Backend) -> None:
+        victim = {
+            "name": "Amira Khan",
+            "postcode": "LS6 2AB",
+            "phone": "07700 900123",
+            "disclosed_needs": ["PTSD"],
+            "consent_to_record_needs": True,
+            "identities": [{"channel": "webchat", "address": "chat-123"}],
+        }
+        first = new_complaint(backend, resident=victim)
+        r = backend.client.post(
+            "/api/v1/complaints",
+            json={**BODY, "resident": {"name": "Somebody Else", "phone": "07700 900999", "identities": [{"channel": "webchat", "address": "chat-123"}]}},
+            headers=backend.as_("service"),
+        )
+        assert r.status_code == 201
+        assert "PTSD" not in r.text and "900123" not in r.text and "Amira" not in r.text
+        again = staff_view(backend, first["reference"])["resident"]
+        assert again["name"] == "Amira Khan" and again["phone"] == "07700 900123"
+
+    @pytest.mark.parametrize("action", ["escalate", "withdraw"])
+    def test_the_action_server_cannot_act_on_a_case_with_only_a_reference(self, backend: Backend, action: str) -> None:
+        ref = new_complaint(backend)["reference"]
+        body = {"note": "withdrawn"} if action == "withdraw" else {}
+        assert post(backend, ref, action, {**body, "client_id": "x"}, as_="service").status_code == 422
+        wrong = post(backend, ref, action, {**body, "postcode": "LS1 1AA", "client_id": "x"}, as_="service")
+        assert wrong.status_code == 404
+        assert staff_view(backend, ref)["status"] == "received"
+
+    def test_the_action_server_reads_a_case_only_with_the_postcode_and_never_personal_details(self, backend: Backend) -> None:
+        ref = new_complaint(backend)["reference"]
+        assert backend.client.get(f"/api/v1/complaints/{ref}", headers=backend.as_("service")).status_code == 422
+        r = backend.client.get(f"/api/v1/complaints/{ref}", params={"postcode": "LS6 2AB", "client_id": "c1"}, headers=backend.as_("service"))
+        assert r.status_code == 200 and r.json()["resident"] is None and r.json()["definition"] is None
+        assert r.json()["current_due"] == "2026-06-08"
+
+    def test_parallel_guesses_cannot_beat_the_limit(self, backend: Backend) -> None:
+        ref = new_complaint(backend)["reference"]
+        codes: list[int] = []
+
+        def guess(i: int) -> None:
+            body = {"reference": ref, "postcode": f"LS{i % 9} 9ZZ", "client_id": "c" * 100}
+            codes.append(backend.client.post("/api/v1/lookup", json=body, headers=backend.as_("service")).status_code)
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert codes.count(404) == 5 and codes.count(429) == 7
+
+    def test_staff_passwords_cannot_be_guessed_without_limit(self, backend: Backend) -> None:
+        for _ in range(10):
+            r = backend.client.post("/api/v1/auth/login", json={"email": "manager@landlord.example", "password": "guess guess guess"})
+            assert r.status_code == 401
+        r = backend.client.post("/api/v1/auth/login", json={"email": "manager@landlord.example", "password": PASSWORD})
+        assert r.status_code == 429
+
+
+class TestMoreBadInput:
+    def test_a_time_without_a_timezone_is_a_422(self, backend: Backend) -> None:
+        ref = new_complaint(backend)["reference"]
+        r = post(backend, ref, "escalate", {"received_at": "2026-06-01T10:00:00"})
+        assert r.status_code == 422 and "timezone" in r.json()["detail"]
+        sr = backend.client.post(
+            "/api/v1/service-requests", json={"channel": "webchat", "service_code": "repairs", "description": "x"}, headers=backend.as_("agent")
+        )
+        ref = sr.json()["service_request_id"]
+        r = backend.client.patch(
+            f"/api/v1/service-requests/{ref}", json={"status": "in_progress", "expected_at": "2026-06-03T09:00:00"}, headers=backend.as_("agent")
+        )
+        assert r.status_code == 422
+
+    def test_an_enormous_id_is_a_422(self, backend: Backend) -> None:
+        ref = new_complaint(backend)["reference"]
+        r = post(backend, ref, "handlers", {"stage": 1, "handler_id": 2**64})
+        assert r.status_code == 422
+
+    def test_an_overlong_authority_note_is_refused_not_lost(self, backend: Backend) -> None:
+        c = new_complaint(backend, representative={"name": "Sam Khan", "relationship": "family"})
+        r = backend.client.post(
+            f"/api/v1/representatives/{c['representative']['id']}/authority", json={"status": "confirmed", "method": "x" * 600}, headers=backend.as_("officer")
+        )
+        assert r.status_code == 422
+
+    def test_a_failed_commit_is_never_reported_as_success(self, backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.orm import Session
+
+        def broken_commit(self: Session) -> None:
+            raise OperationalError("COMMIT", {}, Exception("disk full"))
+
+        monkeypatch.setattr(Session, "commit", broken_commit)
+        r = backend.client.post("/api/v1/complaints", json=BODY, headers=backend.as_("service"))
+        assert r.status_code == 503 and "nothing was saved" in r.json()["detail"]

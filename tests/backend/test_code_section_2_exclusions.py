@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from backend.domain.complaints import twelve_month_warning
-from tests.backend.helpers import RESPONSE, new_complaint, ok, post
+from tests.backend.helpers import PROOF, RESPONSE, new_complaint, ok, post, staff_view
 from tests.conftest import Backend
 
 
@@ -14,7 +14,7 @@ def test_2_1_declining_without_reasons_is_refused(backend: Backend) -> None:
     r = post(backend, ref, "decline", {"ground": "previously_considered", "reasons": "   "})
     assert r.status_code == 422
     assert r.json()["rule"] == "Code 2.1"
-    assert backend.client.get(f"/api/v1/complaints/{ref}", headers=backend.as_("service")).json()["status"] == "received"
+    assert staff_view(backend, ref)["status"] == "received"
 
 
 def test_2_4_a_decline_tells_the_resident_why_and_how_to_reach_the_ombudsman(backend: Backend) -> None:
@@ -54,10 +54,12 @@ def test_5_11_escalation_can_only_be_refused_on_a_section_2_ground(backend: Back
     ref = new_complaint(backend)["reference"]
     ok(backend, ref, "acknowledge", {})
     ok(backend, ref, "respond", RESPONSE)
-    ok(backend, ref, "escalate", {}, as_="service")
-    r = post(backend, ref, "decline", {"ground": "other", "reasons": "We think stage 1 was fair."})
+    ok(backend, ref, "escalate", PROOF, as_="service")
+    r = post(backend, ref, "decline", {"ground": "other", "reasons": "We think stage 1 was fair."}, as_="officer2")
     assert r.status_code == 422 and r.json()["rule"] == "Code 5.11"
-    out = ok(backend, ref, "decline", {"ground": "legal_proceedings", "reasons": "A court claim has since been filed."})
+    r = post(backend, ref, "decline", {"ground": "legal_proceedings", "reasons": "A court claim has since been filed."}, as_="officer")
+    assert r.status_code == 422 and r.json()["rule"] == "Code 6.13"  # the stage 1 officer takes no part in stage 2
+    out = ok(backend, ref, "decline", {"ground": "legal_proceedings", "reasons": "A court claim has since been filed."}, as_="officer2")
     assert out["notice"]["kind"] == "stage2_decline"
     assert "escalate your complaint to stage 2" in out["notice"]["body"] and "0300 111 3000" in out["notice"]["body"]
     assert out["complaint"]["stage"] == 2

@@ -9,7 +9,7 @@ import yaml
 
 from backend.domain.timescales import CODE_LIMITS, PolicyError, load_profile, profile_from_mapping
 from backend.settings import REPO_ROOT
-from tests.backend.helpers import DEFINITION, new_complaint, ok, post
+from tests.backend.helpers import DEFINITION, new_complaint, ok, post, staff_view
 from tests.conftest import Backend
 
 POLICY = REPO_ROOT / "backend" / "policy"
@@ -86,7 +86,7 @@ class TestComplaintDefinition:
         ref = new_complaint(backend, definition={"points": ["The lift has been broken for a month"], "outcomes": []})["reference"]
         r = post(backend, ref, "acknowledge", {})
         assert r.status_code == 422 and r.json()["code"] == "outcome_required"
-        after = backend.client.get(f"/api/v1/complaints/{ref}", headers=backend.as_("service")).json()
+        after = staff_view(backend, ref)
         assert after["status"] == "received" and after["stages"][0]["acknowledged_on"] is None
 
     def test_5_6_the_acknowledgement_sets_out_the_definition_and_response_date(self, backend: Backend) -> None:

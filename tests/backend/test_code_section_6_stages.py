@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.backend.helpers import DEFINITION, RESPONSE, new_complaint, ok, post
+from tests.backend.helpers import DEFINITION, PROOF, RESPONSE, new_complaint, ok, post, staff_view
 from tests.conftest import Backend
 
 MON_1_JUNE = dt.date(2026, 6, 1)
 
 
 def get(b: Backend, ref: str) -> dict:  # type: ignore[type-arg]
-    return b.client.get(f"/api/v1/complaints/{ref}", headers=b.as_("service")).json()
+    return staff_view(b, ref)
 
 
 def to_stage2(b: Backend) -> str:
     ref = new_complaint(b)["reference"]
     ok(b, ref, "acknowledge", {})
     ok(b, ref, "respond", RESPONSE)
-    ok(b, ref, "escalate", {}, as_="service")
+    ok(b, ref, "escalate", PROOF, as_="service")
     return ref
 
 
@@ -148,7 +148,7 @@ class TestStage2:
         ok(backend, ref, "acknowledge", {})
         ok(backend, ref, "respond", RESPONSE)
         backend.travel_to(dt.date(2026, 6, 10))
-        c = ok(backend, ref, "escalate", {}, as_="service")["complaint"]
+        c = ok(backend, ref, "escalate", PROOF, as_="service")["complaint"]
         assert c["status"] == "stage2_requested" and c["stage"] == 2
         assert c["stages"][1]["acknowledge_by"] == "2026-06-17"
 
@@ -189,7 +189,7 @@ class TestStage2:
         ref = to_stage2(backend)
         ok(backend, ref, "acknowledge", STAGE2_DEFINITION, as_="officer2")
         ok(backend, ref, "respond", RESPONSE, as_="officer2")
-        r = post(backend, ref, "escalate", {}, as_="service")
+        r = post(backend, ref, "escalate", PROOF, as_="service")
         assert r.status_code == 409 and r.json()["rule"] == "state machine"
 
 
@@ -198,10 +198,13 @@ class TestRelatedIssues:
         ref = new_complaint(backend)["reference"]
         ok(backend, ref, "acknowledge", {})
         out = backend.client.post(
-            f"/api/v1/complaints/{ref}/related-issues", json={"points": ["The surveyor was rude to my mother"], "related": True}, headers=backend.as_("service")
+            f"/api/v1/complaints/{ref}/related-issues",
+            json={"points": ["The surveyor was rude to my mother"], "related": True, **PROOF},
+            headers=backend.as_("service"),
         ).json()
         assert out["route"] == "joined" and out["complaint"]["reference"] == ref
-        assert out["complaint"]["definition"]["points"][-1] == "The surveyor was rude to my mother"
+        assert out["complaint"]["definition"] is None  # the action server gets no personal details back
+        assert staff_view(backend, ref)["definition"]["points"][-1] == "The surveyor was rude to my mother"
 
     def test_6_8_after_the_stage_1_response_it_becomes_a_new_complaint(self, backend: Backend) -> None:
         ref = new_complaint(backend)["reference"]
@@ -209,11 +212,11 @@ class TestRelatedIssues:
         ok(backend, ref, "respond", RESPONSE)
         out = backend.client.post(
             f"/api/v1/complaints/{ref}/related-issues",
-            json={"points": ["Bins not collected"], "outcomes": ["Collect them"], "related": True},
+            json={"points": ["Bins not collected"], "outcomes": ["Collect them"], "related": True, **PROOF},
             headers=backend.as_("service"),
         ).json()
         assert out["route"] == "new_complaint"
-        new = out["complaint"]
+        new = staff_view(backend, out["complaint"]["reference"])
         assert new["reference"] != ref and new["related_to"] == ref and new["status"] == "received"
         assert new["resident"]["name"] == "Amira Khan"
 
@@ -231,3 +234,33 @@ class TestOfficerQueue:
         assert q["overdue"] == 1 and q["due_soon"] == 1
         assert q["items"][0]["rag"] == "overdue" and q["items"][0]["working_days_remaining"] == -2
         assert fresh not in [i["reference"] for i in q["items"]]
+
+
+class TestStage2IsIndependent:
+    def test_6_13_the_stage_1_officer_cannot_respond_extend_or_decline_at_stage_2(self, backend: Backend) -> None:
+        ref = to_stage2(backend)
+        ok(backend, ref, "acknowledge", STAGE2_DEFINITION, as_="officer2")
+        for action, body in (("respond", RESPONSE), ("extend", {"new_due": "2026-07-06", "reason": "survey"})):
+            r = post(backend, ref, action, body, as_="officer")
+            assert r.status_code == 422 and r.json()["rule"] == "Code 6.13", action
+
+    def test_6_13_whoever_answered_stage_1_cannot_handle_stage_2(self, backend: Backend) -> None:
+        ref = new_complaint(backend)["reference"]
+        ok(backend, ref, "acknowledge", {})  # officer handles
+        ok(backend, ref, "respond", RESPONSE, as_="manager")  # the manager signs the response
+        ok(backend, ref, "escalate", PROOF, as_="service")
+        r = post(backend, ref, "handlers", {"stage": 2, "handler_id": backend.staff_ids["manager"]})
+        assert r.status_code == 422 and r.json()["rule"] == "Code 6.13"
+
+    def test_6_10_an_escalation_cannot_be_dated_before_the_stage_1_response(self, backend: Backend) -> None:
+        ref = new_complaint(backend)["reference"]
+        ok(backend, ref, "acknowledge", {})
+        ok(backend, ref, "respond", RESPONSE)
+        r = post(backend, ref, "escalate", {"received_at": "2026-01-01T10:00:00Z", **PROOF}, as_="service")
+        assert r.status_code == 422 and r.json()["code"] == "escalation_before_response"
+
+    def test_an_extension_must_end_on_a_working_day(self, backend: Backend) -> None:
+        ref = new_complaint(backend)["reference"]
+        ok(backend, ref, "acknowledge", {})
+        r = post(backend, ref, "extend", {"new_due": "2026-06-20", "reason": "survey"})  # a Saturday
+        assert r.status_code == 422 and "weekend" in r.json()["detail"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.backend.helpers import RESPONSE, new_complaint, ok, post
+from tests.backend.helpers import PROOF, RESPONSE, new_complaint, ok, post
 from tests.conftest import Backend
 
 
@@ -21,10 +21,10 @@ class TestClosing:
         ok(backend, ref, "acknowledge", {})
         ok(backend, ref, "respond", RESPONSE)
         ok(backend, ref, "close", {"learning": "None identified: the repair was already booked."})
-        c = ok(backend, ref, "escalate", {"reason": "The repair never happened"}, as_="service")["complaint"]
+        c = ok(backend, ref, "escalate", {"reason": "The repair never happened", **PROOF}, as_="service")["complaint"]
         assert c["status"] == "stage2_requested"
 
     def test_a_resident_can_withdraw(self, backend: Backend) -> None:
         ref = new_complaint(backend)["reference"]
-        c = ok(backend, ref, "withdraw", {"note": "Resident says the repair is done and she is happy"}, as_="service")["complaint"]
+        c = ok(backend, ref, "withdraw", {"note": "Resident says the repair is done and she is happy", **PROOF}, as_="service")["complaint"]
         assert c["status"] == "withdrawn" and c["rag"] == "none"

@@ -148,13 +148,13 @@ class TestOverHttp:
         assert r.json()["working_days"] == -5
 
     def test_a_manager_adds_a_closure_day_and_open_deadlines_move(self, backend) -> None:  # type: ignore[no-untyped-def]
-        from tests.backend.helpers import new_complaint
+        from tests.backend.helpers import new_complaint, staff_view
 
         c = new_complaint(backend)
         assert c["current_due"] == "2026-06-08"
         r = backend.client.post("/api/v1/calendar/closure-days", json={"day": "2026-06-03", "reason": "Staff training day"}, headers=backend.as_("manager"))
         assert r.status_code == 201, r.text
-        again = backend.client.get(f"/api/v1/complaints/{c['reference']}", headers=backend.as_("service")).json()
+        again = staff_view(backend, c["reference"])
         assert again["current_due"] == "2026-06-09"
         r = backend.client.get("/api/v1/calendar/add-working-days", params={"start": "2026-06-02", "days": 1})
         assert r.json()["date"] == "2026-06-04"
@@ -162,3 +162,11 @@ class TestOverHttp:
     def test_only_a_manager_changes_closure_days(self, backend) -> None:  # type: ignore[no-untyped-def]
         r = backend.client.post("/api/v1/calendar/closure-days", json={"day": "2026-12-24", "reason": "Christmas Eve"}, headers=backend.as_("officer"))
         assert r.status_code == 403
+
+
+def test_a_past_closure_day_cannot_be_removed(backend) -> None:  # type: ignore[no-untyped-def]
+    h = backend.as_("manager")
+    assert backend.client.post("/api/v1/calendar/closure-days", json={"day": "2026-06-03", "reason": "Training"}, headers=h).status_code == 201
+    backend.travel_to(dt.date(2026, 6, 5))
+    r = backend.client.delete("/api/v1/calendar/closure-days/2026-06-03", headers=h)
+    assert r.status_code == 422

@@ -1,4 +1,4 @@
-.PHONY: setup run test bench
+.PHONY: setup run test bench train eval
 setup:
 	./scripts/setup.sh
 run:
@@ -7,3 +7,7 @@ test:
 	./scripts/test.sh
 bench:
 	./scripts/setup.sh && .venv/bin/python -m benchmarks.deadlines && .venv/bin/python -m benchmarks.officer_queue
+train:
+	./scripts/setup.sh && ./scripts/train.sh
+eval:
+	.venv-bot/bin/python scripts/triage_eval.py tests/bot/triage_eval.tsv

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Set up and run the product locally: the case backend on http://127.0.0.1:8000 with a SQLite
-# file in var/. (The Rasa assistant joins this command when it exists.) Ctrl+C stops everything.
+# Set up and run the product locally: the case backend (http://127.0.0.1:8000, SQLite file in
+# var/), the Rasa assistant's REST channel (http://127.0.0.1:5005) and its action server
+# (127.0.0.1:5055), all on loopback. The model is trained first when the training data changed.
+# Ctrl+C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -13,9 +15,6 @@ fi
 set -a; . var/secrets.env; set +a
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/complaints.db}"
 .venv/bin/python -m backend.cli migrate
-cat <<MSG
-[run] backend on http://127.0.0.1:${PORT:-8000}  (API docs: /docs)
-[run] first staff login: .venv/bin/python -m backend.cli create-user --email you@example.org --name "Your Name" --role manager
-[run] the action server's token is in var/secrets.env
-MSG
-exec .venv/bin/uvicorn backend.main:app --host 127.0.0.1 --port "${PORT:-8000}"
+./scripts/train.sh
+echo "[run] first staff login: .venv/bin/python -m backend.cli create-user --email you@example.org --name \"Your Name\" --role manager"
+exec ./scripts/stack.sh

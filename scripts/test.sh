@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# The one test command: set up from the lock files, lint, then run every test.
-# The backend suite runs on SQLite and on PostgreSQL (127.0.0.1:5432, database `test`, or
-# TEST_PG_ADMIN_URL); with CI=true a missing PostgreSQL is a failure, not a skip.
+# The one test command: set up from the lock files, lint, validate and train the assistant when its
+# data changed, then run every test (backend on SQLite and PostgreSQL, actions against a real
+# backend, Rasa test stories, and end-to-end conversations through all three processes).
+# With CI=true a missing PostgreSQL or Rasa environment is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+mkdir -p var
 echo "[test] ruff"
-.venv/bin/ruff check backend tests benchmarks
-.venv/bin/ruff format --check backend tests benchmarks
+.venv/bin/ruff check backend tests benchmarks actions scripts
+.venv/bin/ruff format --check backend tests benchmarks actions scripts
+if [ -x .venv-bot/bin/rasa ]; then
+  export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+  echo "[test] rasa data validate"
+  .venv-bot/bin/rasa data validate --domain bot/domain --data data --config bot/config.yml --quiet > var/validate.log 2>&1 \
+    || { cat var/validate.log >&2; exit 1; }
+  ./scripts/train.sh
+  echo "[test] rasa test stories"
+  rm -rf var/story-results
+  .venv-bot/bin/rasa test core --model models/complaints.tar.gz --stories tests/bot/test_stories.yml \
+    --fail-on-prediction-errors --out var/story-results --quiet > var/stories.log 2>&1 \
+    || { tail -40 var/stories.log >&2; cat var/story-results/failed_test_stories.yml >&2 2>/dev/null; exit 1; }
+fi
 echo "[test] pytest"
 exec .venv/bin/python -m pytest -q "$@"

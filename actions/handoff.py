@@ -1,0 +1,65 @@
+"""A person: when asked for, on distress or safeguarding words, in an emergency, or after the bot fails twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import parsing
+from actions.common import latest_intent, latest_text, request_handoff
+
+
+class ActionRequestHandoff(Action):
+    def name(self) -> str:
+        return "action_request_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        intent = latest_intent(tracker)
+        if intent == "distress" or parsing.mentions_safeguarding(latest_text(tracker)):
+            reason = "safeguarding"
+        elif tracker.get_slot("emergency_offered") or intent == "emergency":
+            reason = "emergency"
+        else:
+            reason = "asked"
+        return await request_handoff(dispatcher, tracker, reason)
+
+
+class ActionEmergency(Action):
+    """Safety first (999, National Gas Emergency), then the offer of a person."""
+
+    def name(self) -> str:
+        return "action_emergency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_emergency_safety")
+        dispatcher.utter_message(response="utter_offer_person")
+        return [SlotSet("emergency_offered", True)]
+
+
+class ActionDeclinePerson(Action):
+    def name(self) -> str:
+        return "action_decline_person"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_emergency_no_person")
+        return [SlotSet("emergency_offered", False)]
+
+
+class ActionHandleFallback(Action):
+    """Ask again once; the second misunderstanding in a row goes to a person (safeguarding words at once)."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if parsing.mentions_safeguarding(latest_text(tracker)):
+            return await request_handoff(dispatcher, tracker, "safeguarding")
+        user_intents = [e.get("parse_data", {}).get("intent", {}).get("name") for e in tracker.events if e.get("event") == "user"]
+        if len(user_intents) >= 2 and user_intents[-1] == user_intents[-2] == "nlu_fallback":
+            dispatcher.utter_message(text="I'm sorry, I'm still not understanding you. Let me get a person to help.")
+            return await request_handoff(dispatcher, tracker, "misunderstood")
+        dispatcher.utter_message(response="utter_default")
+        return []

@@ -1,0 +1,192 @@
+"""Reading what residents type: references, postcodes, contact details, dates, needs and cues."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
+COMPLAINT_REF = re.compile(r"\bCMP[\s-]*(\d{4})[\s-]*(\d{1,6})\b", re.IGNORECASE)
+SR_REF = re.compile(r"\bSR[\s-]*(\d{4})[\s-]*(\d{1,6})\b", re.IGNORECASE)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE = re.compile(r"(\+?\d[\d ()-]{8,18}\d)")
+DONE = re.compile(r"^\s*(no+|nope|nah|none|nothing( else)?|that'?s (all|it|everything)|thats (all|it|everything)|done|n)\W*$", re.IGNORECASE)
+YES = re.compile(r"^\s*(y|yes|yeah|yep|yea|ok|okay|correct|right|sure|that'?s right|aye)\b", re.IGNORECASE)
+NO = re.compile(r"^\s*(n|no|nope|nah|not)\b", re.IGNORECASE)
+SKIP = re.compile(r"^\s*(skip|no|none|n/?a|rather not|no thanks|not really)\W*$", re.IGNORECASE)
+
+#: Words that mean someone may be at risk: the conversation goes to a person, top of the queue.
+SAFEGUARDING = re.compile(
+    r"\b(suicid\w*|kill (my|him|her)self|end it all|self[- ]?harm\w*|overdose|want to die|"
+    r"not safe|abus\w*|hits? me|beat(s|ing)? me|domestic violence|threaten\w* to kill|rape\w*)\b",
+    re.IGNORECASE,
+)
+
+#: Signs a "repair report" is really dissatisfaction with how it was handled (Code 1.5).
+DISSATISFACTION = re.compile(
+    r"\b(again|still|(\d+|two|three|four|five|several|many|multiple) times|(second|third|fourth|fifth|\d+(st|nd|rd|th)) time|"
+    r"reported (it|this|them)? ?(before|already|last)|"
+    r"weeks ago|months ago|no ?one (came|turned up|has come)|nobody (came|turned up|has come)|never (came|turned up|fixed)|"
+    r"not (been )?fixed|missed (the |my )?appointment|ignored|useless|disgust\w*|fed up|ridiculous|joke)\b",
+    re.IGNORECASE,
+)
+
+MONTHS = {
+    m: i
+    for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], start=1)
+}
+MONTHS.update({name[:3]: i for name, i in list(MONTHS.items())})
+
+
+def postcode(text: str) -> str | None:
+    m = POSTCODE.search(text or "")
+    return f"{m.group(1).upper()} {m.group(2).upper()}" if m else None
+
+
+def complaint_reference(text: str) -> str | None:
+    m = COMPLAINT_REF.search(text or "")
+    return f"CMP-{m.group(1)}-{int(m.group(2)):06d}" if m else None
+
+
+def service_request_reference(text: str) -> str | None:
+    m = SR_REF.search(text or "")
+    return f"SR-{m.group(1)}-{int(m.group(2)):06d}" if m else None
+
+
+def contact(text: str) -> dict[str, str] | None:
+    """{'email': ...} or {'phone': ...} or {'here': 'yes'}; None if it is neither."""
+    t = (text or "").strip()
+    if re.search(r"\b(here|this chat|on here|this number|this app)\b", t, re.IGNORECASE):
+        return {"here": "yes"}
+    if m := EMAIL.search(t):
+        return {"email": m.group(0)}
+    if (m := PHONE.search(t)) and len(re.sub(r"\D", "", m.group(1))) >= 10:
+        return {"phone": re.sub(r"[^\d+]", "", m.group(1))}
+    return None
+
+
+def is_done(text: str) -> bool:
+    return bool(DONE.match(text or ""))
+
+
+def is_yes(text: str) -> bool:
+    return bool(YES.match(text or ""))
+
+
+def is_no(text: str) -> bool:
+    return bool(NO.match(text or ""))
+
+
+def is_skip(text: str) -> bool:
+    return bool(SKIP.match(text or ""))
+
+
+def mentions_safeguarding(text: str) -> bool:
+    return bool(SAFEGUARDING.search(text or ""))
+
+
+def sounds_dissatisfied(text: str) -> bool:
+    return bool(DISSATISFACTION.search(text or ""))
+
+
+def _months_back(today: dt.date, months: int) -> dt.date:
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    return today.replace(year=year, month=month + 1, day=min(today.day, 28))
+
+
+def when(text: str, today: dt.date) -> dt.date | None:  # noqa: PLR0911 - one return per way of saying a date
+    """A best-effort date from 'yesterday', '3 weeks ago', 'March 2025', '12/03/2025'; None if unsure.
+
+    Only used to flag the 12-month rule for the officer: the resident's words are always kept too.
+    """
+    t = (text or "").lower().strip()
+    if "yesterday" in t:
+        return today - dt.timedelta(days=1)
+    if re.search(r"\btoday\b|\bthis morning\b", t):
+        return today
+    if m := re.search(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})\b", t):
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        year += 2000 if year < 100 else 0
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            return None
+    if m := re.search(r"\b(\d+|a|an|one|two|three|four|five|six)\s+(day|week|month|year)s?\s+ago\b", t):
+        words = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+        n = int(m.group(1)) if m.group(1).isdigit() else words[m.group(1)]
+        unit = m.group(2)
+        if unit == "day":
+            return today - dt.timedelta(days=n)
+        if unit == "week":
+            return today - dt.timedelta(weeks=n)
+        return _months_back(today, n * (12 if unit == "year" else 1))
+    if m := re.search(r"\blast (week|month|year)\b", t):
+        return {"week": today - dt.timedelta(weeks=1), "month": _months_back(today, 1), "year": _months_back(today, 12)}[m.group(1)]
+    if m := re.search(r"\b(\d{1,2})?(?:st|nd|rd|th)?\s*(?:of\s+)?([a-z]{3,9})\s*(\d{4})?\b", t):
+        month = MONTHS.get(m.group(2)) or MONTHS.get(m.group(2)[:3]) if m.group(2)[:3] in MONTHS else None
+        if month:
+            year = int(m.group(3)) if m.group(3) else (today.year if month <= today.month else today.year - 1)
+            day = int(m.group(1)) if m.group(1) else 1
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                return None
+    if m := re.search(r"\b(19|20)\d{2}\b", t):
+        return dt.date(int(m.group(0)), 1, 1)
+    return None
+
+
+ADJUSTMENTS: list[tuple[str, re.Pattern[str]]] = [
+    ("large_print", re.compile(r"large print|bigger (text|print)|big print", re.I)),
+    ("audio", re.compile(r"\baudio\b|read (it )?(out|aloud)|recording", re.I)),
+    ("braille", re.compile(r"braille", re.I)),
+    ("bsl", re.compile(r"\bbsl\b|sign language|signer", re.I)),
+    ("interpreter", re.compile(r"interpret|translat|language|urdu|polish|arabic|somali|bengali|punjabi|romanian|tigrinya|farsi|kurdish", re.I)),
+    ("easy_read", re.compile(r"easy read|simple (words|english)|plain english", re.I)),
+    ("text_only", re.compile(r"text (only|messages)|only text|by text|no (phone )?calls|can'?t (use the )?phone|deaf", re.I)),
+    ("contact_times", re.compile(r"morning|afternoon|evening|after \d|before \d|weekday|\bam\b|\bpm\b|o'?clock", re.I)),
+    ("advocate", re.compile(r"advocate", re.I)),
+    ("extra_time", re.compile(r"more time|extra time|take my time", re.I)),
+]
+
+
+def adjustments(text: str) -> list[dict[str, str]]:
+    """Reasonable adjustments named in a free-text answer; unrecognised requests are kept as 'other'."""
+    t = (text or "").strip()
+    if not t or is_skip(t) or is_done(t):
+        return []
+    found = [{"type": kind, "detail": t} for kind, pattern in ADJUSTMENTS if pattern.search(t)]
+    return found or [{"type": "other", "detail": t}]
+
+
+def legal_status(text: str) -> tuple[str, bool]:
+    """(legal_proceedings, personal_injury) from the answer to the legal question."""
+    t = (text or "").lower()
+    injury = bool(re.search(r"injur|hurt|accident|hospital", t))
+    if re.search(r"\b(not|no)\b.*\b(claim|court|legal)", t) or re.fullmatch(r"\s*(no|none|nope|n)\W*", t):
+        return "none", injury
+    if re.search(r"filed|issued|court claim|in court|claim form|court case", t):
+        return "filed", injury
+    if re.search(r"solicitor|letter of claim|pre[- ]action|lawyer", t):
+        return "pre_action", injury
+    return ("none" if injury else "unknown"), injury
+
+
+CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
+    ("repairs_heating", re.compile(r"boiler|heating|radiator|hot water|no heat", re.I)),
+    ("repairs_plumbing", re.compile(r"tap|leak|toilet|sink|pipe|drain|bath|shower|plumb|flush|water", re.I)),
+    ("repairs_damp_mould", re.compile(r"damp|mould|mold|condensation", re.I)),
+    ("repairs_electrical", re.compile(r"electric|socket|light|fuse|switch|wiring|power", re.I)),
+    ("repairs_doors_windows", re.compile(r"door|window|lock|glass|handle", re.I)),
+    ("repairs_roof", re.compile(r"roof|gutter|ceiling|tiles", re.I)),
+    ("pest_control", re.compile(r"mice|mouse|rats?\b|cockroach|bed ?bugs|pest|wasps?|insects?", re.I)),
+    ("communal_areas", re.compile(r"communal|stair|hallway|lift|bin store|landing|grounds|garden", re.I)),
+    ("adaptations", re.compile(r"grab rail|ramp|adaptation|walk[- ]in|stair ?lift|handrail", re.I)),
+]
+
+
+def category(text: str) -> str:
+    for code, pattern in CATEGORIES:
+        if pattern.search(text or ""):
+            return code
+    return "repairs_general"

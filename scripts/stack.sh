@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Start the three local processes on loopback and stop them all together:
+#   backend (FastAPI) 127.0.0.1:$BACKEND_PORT, action server 127.0.0.1:$ACTIONS_PORT,
+#   Rasa (REST channel) 127.0.0.1:$RASA_PORT.
+# Expects SERVICE_TOKEN and DATABASE_URL in the environment (run.sh sets them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BACKEND_PORT=${BACKEND_PORT:-8000} ACTIONS_PORT=${ACTIONS_PORT:-5055} RASA_PORT=${RASA_PORT:-5005}
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+mkdir -p var/log
+pids=()
+stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT INT TERM
+
+.venv/bin/uvicorn backend.main:app --host 127.0.0.1 --port "$BACKEND_PORT" > var/log/backend.log 2>&1 &
+pids+=($!)
+BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" SANIC_HOST=127.0.0.1 \
+  .venv-bot/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" > var/log/actions.log 2>&1 &
+pids+=($!)
+ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook" \
+  .venv-bot/bin/rasa run --model models/complaints.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
+  -i 127.0.0.1 -p "$RASA_PORT" > var/log/rasa.log 2>&1 &
+pids+=($!)
+
+wait_for() {  # wait_for NAME URL
+  for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null "$2" 2>/dev/null; then echo "[run] $1 is up: $2"; return 0; fi
+    sleep 1
+  done
+  echo "[run] $1 did not start; see var/log/" >&2; return 1
+}
+wait_for backend "http://127.0.0.1:$BACKEND_PORT/healthz"
+wait_for "action server" "http://127.0.0.1:$ACTIONS_PORT/health"
+wait_for rasa "http://127.0.0.1:$RASA_PORT/"
+cat <<MSG
+[run] everything is running. Talk to the assistant:
+  curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{"sender": "me", "message": "the boiler is broken"}'
+[run] Ctrl+C stops all three.
+MSG
+wait -n
+echo "[run] a process stopped; see var/log/" >&2

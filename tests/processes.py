@@ -1,0 +1,140 @@
+"""Start the real processes (backend, action server, Rasa) on loopback for tests, and always stop them.
+
+Each test run gets its own SQLite database and its own free ports, and every process is started
+in its own process group and killed with it, so a run never collides with another or leaves a
+server behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
+BACKEND_PYTHON = ROOT / ".venv" / "bin" / "python"
+MODEL = ROOT / "models" / "complaints.tar.gz"
+SERVICE_TOKEN = "e2e-service-token-" + "x" * 32
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGTERM)
+                self.popen.wait(timeout=15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=5)
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) if self.log.exists() else ""
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    backend_url: str = ""
+    actions_url: str = ""
+    rasa_url: str = ""
+    procs: list[Proc] = field(default_factory=list)
+
+    def start(self, name: str, cmd: list[str], env: dict[str, str], health: str, timeout: float = 180) -> None:
+        log = self.tmp / f"{name}.log"
+        fh = log.open("wb")
+        popen = subprocess.Popen(
+            cmd, cwd=ROOT, env={**os.environ, **env}, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        proc = Proc(name, popen, log)
+        self.procs.append(proc)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if popen.poll() is not None:
+                raise RuntimeError(f"{name} exited with {popen.returncode}:\n{proc.tail()}")
+            try:
+                if httpx.get(health, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} did not become healthy in {timeout} s:\n{proc.tail()}")
+
+    def start_backend(self, port: int | None = None) -> None:
+        port = port or free_port()
+        self.backend_url = f"http://127.0.0.1:{port}"
+        env = {"DATABASE_URL": f"sqlite:///{self.tmp / 'complaints.db'}", "SERVICE_TOKEN": SERVICE_TOKEN, "APP_ENV": "test"}
+        cmd = [str(BACKEND_PYTHON), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)]
+        self.start("backend", cmd, env, f"{self.backend_url}/healthz", timeout=60)
+
+    def stop_backend(self) -> None:
+        for p in [p for p in self.procs if p.name == "backend"]:
+            p.stop()
+            self.procs.remove(p)
+
+    def start_actions(self) -> None:
+        port = free_port()
+        self.actions_url = f"http://127.0.0.1:{port}"
+        env = {"BACKEND_URL": self.backend_url, "SERVICE_TOKEN": SERVICE_TOKEN, "SANIC_HOST": "127.0.0.1", "BACKEND_TIMEOUT_SECONDS": "3"}
+        cmd = [str(BOT_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+        self.start("actions", cmd, env, f"{self.actions_url}/health", timeout=90)
+
+    def start_rasa(self) -> None:
+        port = free_port()
+        self.rasa_url = f"http://127.0.0.1:{port}"
+        env = {"ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        cmd = [
+            str(BOT_PYTHON),
+            "-m",
+            "rasa",
+            "run",
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            "bot/endpoints.yml",
+            "--credentials",
+            "bot/credentials.yml",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ]
+        self.start("rasa", cmd, env, f"{self.rasa_url}/", timeout=240)
+
+    def stop_all(self) -> None:
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs.clear()
+
+
+@contextmanager
+def running(tmp: Path, *, actions: bool = True, rasa: bool = False) -> Iterator[Stack]:
+    stack = Stack(tmp)
+    try:
+        stack.start_backend()
+        if actions or rasa:
+            stack.start_actions()
+        if rasa:
+            stack.start_rasa()
+        yield stack
+    finally:
+        stack.stop_all()

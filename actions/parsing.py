@@ -17,8 +17,12 @@ SKIP = re.compile(r"^\s*(skip|no|none|n/?a|rather not|no thanks|not really)\W*$"
 
 #: Words that mean someone may be at risk: the conversation goes to a person, top of the queue.
 SAFEGUARDING = re.compile(
-    r"\b(suicid\w*|kill (my|him|her)self|end it all|self[- ]?harm\w*|overdose|want to die|"
-    r"not safe|abus\w*|hits? me|beat(s|ing)? me|domestic violence|threaten\w* to kill|rape\w*)\b",
+    r"\b(suicid\w*|kill(ing)? (my|him|her)sel(f|ves)|end (it all|my life|things)|self[- ]?harm\w*|hurt(ing)? myself|overdose|"
+    r"want(ed)? to die|better off dead|(don'?t|do not) want to (be here|live)|no point (in )?living|"
+    r"(would|wouldn'?t) care if i (was|were) gone|can'?t cope|breaking point|"
+    r"not safe|unsafe at home|scared (for my life|to go home)|frightened for my life|terrified|abus\w*|"
+    r"(hits?|hitting|beats?|beating|punch\w*|kick\w*) (me|my)|domestic (violence|abuse)|"
+    r"threat\w* to (kill|hurt|stab)|(kill|stab|hurt) me|rape\w*|assault\w*|controlling|coercive|not allowed out|stealing from me)\b",
     re.IGNORECASE,
 )
 

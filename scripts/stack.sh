@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND_PORT=${BACKEND_PORT:-8000} ACTIONS_PORT=${ACTIONS_PORT:-5055} RASA_PORT=${RASA_PORT:-5005}
-export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$PWD"  # PYTHONPATH: the pipeline component bot.components
 mkdir -p var/log
 pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

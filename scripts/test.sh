@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 mkdir -p var
 echo "[test] ruff"
-.venv/bin/ruff check backend tests benchmarks actions scripts
-.venv/bin/ruff format --check backend tests benchmarks actions scripts
+.venv/bin/ruff check backend tests benchmarks actions scripts bot
+.venv/bin/ruff format --check backend tests benchmarks actions scripts bot
 if [ -x .venv-bot/bin/rasa ]; then
-  export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+  export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$PWD"
   echo "[test] rasa data validate"
   .venv-bot/bin/rasa data validate --domain bot/domain --data data --config bot/config.yml --quiet > var/validate.log 2>&1 \
     || { cat var/validate.log >&2; exit 1; }

@@ -3,7 +3,7 @@
 # config changed since the last training (a fingerprint is kept next to the model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$PWD"  # PYTHONPATH: the pipeline component bot.components
 fingerprint=$(cat bot/config.yml $(find bot/domain data -type f -name '*.yml' | sort) | sha256sum | cut -c1-32)
 if [ -f models/complaints.tar.gz ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
   echo "[train] model is up to date"

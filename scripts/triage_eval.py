@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 logging.disable(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the pipeline's own components (bot.components)
 
 
 def newest_model() -> Path:
@@ -46,7 +47,10 @@ def read(path: Path) -> list[tuple[str, str]]:
 
 
 async def classify(model: Path, texts: list[str]) -> list[str]:
+    import structlog
     from rasa.core.agent import Agent
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     agent = Agent.load(str(model))
     out = []

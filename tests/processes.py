@@ -101,7 +101,12 @@ class Stack:
     def start_rasa(self) -> None:
         port = free_port()
         self.rasa_url = f"http://127.0.0.1:{port}"
-        env = {"ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        env = {
+            "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONPATH": str(ROOT),  # the pipeline's own component, bot.components
+        }
         cmd = [
             str(BOT_PYTHON),
             "-m",

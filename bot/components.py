@@ -1,0 +1,87 @@
+"""A small rule layer after the statistical intent classifier: for the one mistake the Code forbids,
+and for the intents that end a form, which must not be triggered by an ordinary answer.
+
+Treating a complaint as a service request breaks Code 1.2-1.5: dissatisfaction with how something
+was handled (reported three times, nobody came, missed appointments, ignored) or with how staff
+behaved is a complaint, whatever else the message asks for. When the classifier says
+`service_request`, `report_asb` or `enquiry` (or `complaint`, unsure) and the message carries one
+of these unmistakable signs, the intent becomes `complaint` with enough confidence not to fall back.
+The resident is then offered the choice to complain, never forced: a wrong switch costs one
+question, a missed complaint costs a Code breach.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.parsing import SAFEGUARDING
+
+CUES = re.compile(
+    r"\b("
+    r"(\d+|two|three|four|five|six|several|many|multiple|countless|numerous) times|"
+    r"(second|third|fourth|fifth|sixth|\d+(st|nd|rd|th)) time|"
+    r"still (not|no|nothing|waiting|hasn'?t|haven'?t|isn'?t|broken|leaking|no ?one|nobody)|"
+    r"(nobody|no one|noone|no-one) (has |have |ever )?(came|come|turned up|showed up|called|rang|phoned|got back|replied|responded|bothered|fixed|done)|"
+    r"never (came|turned up|showed up|called|rang|replied|got back|fixed|sorted|bothered)|"
+    r"missed (the |my |our |two |three |another )?appointments?|"
+    r"(weeks|months|years) (ago|later|now|and still|on)|waiting (for )?(weeks|months|ages|over)|"
+    r"ignor(ed|ing) (me|my|us|our)|no (reply|response|answer) (to|from)|"
+    r"not good enough|disgust\w*|appalling|shocking|useless|incompetent|unacceptable|"
+    r"(fed up|sick) (of|with)|a joke|what is the point|whats the point|done nothing|did nothing|nothing (has been|was) done"
+    r")\b",
+    re.IGNORECASE,
+)
+#: How staff or contractors behaved, or the quality of their work: a complaint, unless it is about a neighbour.
+CONDUCT = re.compile(
+    r"\b(rude|put the phone down|hung up on|very poor|poor (job|work|service|workmanship)|shoddy|botched|bodged|not acceptable)\b",
+    re.IGNORECASE,
+)
+#: "stop" ends a form and throws the question away, so it is only believed when the words say so;
+#: otherwise an answer such as an email address could end an intake half way.
+STOP_WORDS = re.compile(r"\b(stop|cancel|quit|forget (it|this)|never ?mind|start (again|over)|restart|leave it|changed my mind|end this)\b", re.IGNORECASE)
+SWITCH_FROM = {"service_request", "report_asb", "enquiry"}
+CONDUCT_SWITCH_FROM = {"service_request", "enquiry"}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ComplaintCues(GraphComponent):
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> ComplaintCues:
+        return cls()
+
+    @staticmethod
+    def _next_best(message: Message, without: str) -> None:
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != without]
+        if ranking:
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if (message.get(INTENT) or {}).get("name") == "stop" and not STOP_WORDS.search(text):
+                self._next_best(message, "stop")
+            # "distress" hands the conversation to a person and stops any form; it is believed when
+            # the words carry a safeguarding sign (the same list the actions use), so an ordinary
+            # answer such as "she is partially sighted" is not taken for one.
+            if (message.get(INTENT) or {}).get("name") == "distress" and not SAFEGUARDING.search(text):
+                self._next_best(message, "distress")
+            intent = message.get(INTENT) or {}
+            name = intent.get("name")
+            unsure_complaint = name == "complaint" and float(intent.get("confidence") or 0.0) < 0.9
+            handling = CUES.search(text) and (name in SWITCH_FROM or unsure_complaint)
+            conduct = CONDUCT.search(text) and (name in CONDUCT_SWITCH_FROM or unsure_complaint)
+            if handling or conduct:
+                confidence = max(float(intent.get("confidence") or 0.0), 0.9)
+                message.set(INTENT, {"name": "complaint", "confidence": confidence}, add_to_output=True)
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "complaint"]
+                message.set(INTENT_RANKING_KEY, [{"name": "complaint", "confidence": confidence}, *ranking], add_to_output=True)
+        return messages

@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from backend.db.session import make_engine
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Arbitrary constant: PostgreSQL advisory lock id so several workers never migrate at once.
 _PG_LOCK_ID = 727_001
@@ -35,7 +37,16 @@ def upgrade_to_head(engine: Engine) -> None:
                 conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
                 conn.commit()
         return
-    with engine.begin() as conn:
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    # SQLite alters a table by rebuilding it, which breaks foreign keys while it runs: migrate on a
+    # connection without enforcement, then check every reference still holds before committing.
+    migrator = make_engine(url, enforce_foreign_keys=False)
+    try:
+        with migrator.begin() as conn:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left broken references: {broken[:5]}")
+    finally:
+        migrator.dispose()

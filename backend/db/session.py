@@ -19,7 +19,8 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
+    """An engine; on SQLite, foreign keys are enforced except for migrations, which rebuild tables."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -28,7 +29,7 @@ def make_engine(url: str) -> Engine:
             # let SQLAlchemy, not pysqlite, start transactions (see _begin_immediate)
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()

@@ -60,3 +60,27 @@ def test_downgrade_and_upgrade_again(empty_database: str) -> None:
     upgrade_to_head(engine)
     assert "complaints" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_an_existing_sqlite_database_upgrades_and_keeps_its_record(tmp_path: Path) -> None:
+    """A landlord running 0001 with complaints in it upgrades to the latest schema without losing any."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO residents (id, name, disclosed_needs, consent_to_record_needs, created_at) VALUES (1, 'A', '[]', 0, '2026-01-01')")
+        conn.exec_driver_sql(
+            "INSERT INTO complaints (id, reference, resident_id, channel, received_at, received_on, status, legal_proceedings, personal_injury,"
+            " stage1_extensions, stage2_extensions, policy_name, region, created_at, updated_at) VALUES (1, 'CMP-2026-000001', 1, 'sms',"
+            " '2026-01-01', '2026-01-01', 'received', 'unknown', 0, 0, 0, 'default', 'england-and-wales', '2026-01-01', '2026-01-01')"
+        )
+        conn.exec_driver_sql("INSERT INTO events (complaint_id, type, actor, at, details) VALUES (1, 'complaint_received', 'x', '2026-01-01', '{}')")
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT reference FROM complaints").scalar() == "CMP-2026-000001"
+        assert conn.exec_driver_sql("SELECT count(*) FROM events").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforcement is back on for the app
+    engine.dispose()

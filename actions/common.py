@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import backend
+from actions import backend, parsing
 
 log = logging.getLogger(__name__)
 CHANNELS = {"webchat", "sms", "whatsapp", "telegram"}
@@ -85,6 +85,22 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
 def keep_pending(kind: str, payload: dict[str, Any], key: str, extra: dict[str, Any] | None = None) -> SlotSet:
     """Keep a submission in the conversation so the next message can send it again (same key: no duplicate)."""
     return SlotSet("pending_submission", {"kind": kind, "payload": payload, "key": key, **(extra or {})})
+
+
+def checked_postcode(value: Any, dispatcher: CollectingDispatcher) -> str | None:
+    """A UK postcode in standard form, or None after asking again (every form asks the same way)."""
+    pc = parsing.postcode(str(value))
+    if pc is None:
+        dispatcher.utter_message(text="That doesn't look like a UK postcode. Please type it like LS6 2AB.")
+    return pc
+
+
+def checked_name(value: Any, dispatcher: CollectingDispatcher, ask_again: str) -> str | None:
+    name = " ".join(str(value).split())
+    if not 2 <= len(name) <= 200 or not any(c.isalpha() for c in name):
+        dispatcher.utter_message(text=ask_again)
+        return None
+    return name
 
 
 UNAVAILABLE = (

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend, parsing
-from actions.common import UNAVAILABLE, channel, keep_pending, latest_intent, latest_text, long_date, request_handoff, today
+from actions.common import UNAVAILABLE, channel, checked_name, checked_postcode, keep_pending, latest_intent, latest_text, long_date, request_handoff, today
 from actions.signposting import ombudsman_text
 
 RELATIONSHIPS = {
@@ -217,11 +217,7 @@ class ValidateComplaintForm(FormValidationAction):
         return {"rep_name": name}
 
     def validate_resident_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        name = " ".join(str(value).split())
-        if not 2 <= len(name) <= 200 or not any(c.isalpha() for c in name):
-            dispatcher.utter_message(text="Please give the full name of the resident.")
-            return {"resident_name": None}
-        return {"resident_name": name}
+        return {"resident_name": checked_name(value, dispatcher, "Please give the full name of the resident.")}
 
     def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         if parsing.contact(str(value)) is None:
@@ -232,10 +228,7 @@ class ValidateComplaintForm(FormValidationAction):
         return {"contact": str(value).strip()}
 
     def validate_postcode(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        pc = parsing.postcode(str(value))
-        if pc is None:
-            dispatcher.utter_message(text="That doesn't look like a UK postcode. Please type it like LS6 2AB.")
-        return {"postcode": pc}
+        return {"postcode": checked_postcode(value, dispatcher)}
 
     async def validate_complaint_point(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         text = str(value).strip()

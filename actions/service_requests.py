@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend, parsing
-from actions.common import UNAVAILABLE, channel, keep_pending, latest_intent, latest_text, request_handoff
+from actions.common import UNAVAILABLE, channel, checked_name, checked_postcode, keep_pending, latest_intent, latest_text, request_handoff
 from actions.intake import record_offer
 
 SR_SLOTS = ["sr_description", "sr_location", "sr_since", "sr_access", "sr_kind"]
@@ -64,10 +64,7 @@ class ValidateServiceRequestForm(FormValidationAction):
         return out
 
     def validate_postcode(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        pc = parsing.postcode(str(value))
-        if pc is None:
-            dispatcher.utter_message(text="That doesn't look like a UK postcode. Please type it like LS6 2AB.")
-        return {"postcode": pc}
+        return {"postcode": checked_postcode(value, dispatcher)}
 
     def validate_sr_since(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return {"sr_since": str(value).strip()[:200]}
@@ -77,11 +74,7 @@ class ValidateServiceRequestForm(FormValidationAction):
         return {"sr_access": "none" if parsing.is_skip(text) or parsing.is_done(text) else text[:2000]}
 
     def validate_resident_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        name = " ".join(str(value).split())
-        if not 2 <= len(name) <= 200 or not any(c.isalpha() for c in name):
-            dispatcher.utter_message(text="Please give your full name.")
-            return {"resident_name": None}
-        return {"resident_name": name}
+        return {"resident_name": checked_name(value, dispatcher, "Please give your full name.")}
 
 
 def sr_payload(tracker: Tracker) -> dict[str, Any]:

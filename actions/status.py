@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend, parsing
-from actions.common import long_date
+from actions.common import checked_postcode, long_date
 from actions.signposting import ombudsman_text
 
 STATUS_WORDS = {
@@ -37,10 +37,7 @@ class _ReferenceChecks:
         return {"complaint_reference": ref}
 
     def validate_verify_postcode(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        pc = parsing.postcode(str(value))
-        if pc is None:
-            dispatcher.utter_message(text="That doesn't look like a UK postcode. Please type it like LS6 2AB.")
-        return {"verify_postcode": pc}
+        return {"verify_postcode": checked_postcode(value, dispatcher)}
 
 
 class ValidateStatusForm(_ReferenceChecks, FormValidationAction):

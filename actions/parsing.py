@@ -26,6 +26,15 @@ SAFEGUARDING = re.compile(
     re.IGNORECASE,
 )
 
+#: Signs that a "repair" is a danger now: safety instructions come first whatever the classifier said.
+DANGER = re.compile(
+    r"\b(smell (of )?gas|gas (leak|smell)|smoke|on fire|fire in|flames?|carbon monoxide|co alarm|"
+    r"spark\w*|electric shock|shock(ed)? from|live wires?|water (on|into|through|pouring onto) (the )?(electrics|lights?|sockets?|fuse ?box)|"
+    r"ceiling (has )?(just )?(come|came|fallen|fell|collaps\w*)( down| in)?|collaps\w*|stuck in (the )?lift|"
+    r"trapped|can'?t breathe)\b",
+    re.IGNORECASE,
+)
+
 #: Signs a "repair report" is really dissatisfaction with how it was handled (Code 1.5).
 DISSATISFACTION = re.compile(
     r"\b(again|still|(\d+|two|three|four|five|several|many|multiple) times|(second|third|fourth|fifth|\d+(st|nd|rd|th)) time|"
@@ -87,6 +96,10 @@ def is_skip(text: str) -> bool:
 
 def mentions_safeguarding(text: str) -> bool:
     return bool(SAFEGUARDING.search(text or ""))
+
+
+def sounds_dangerous(text: str) -> bool:
+    return bool(DANGER.search(text or ""))
 
 
 def sounds_dissatisfied(text: str) -> bool:

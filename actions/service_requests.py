@@ -31,6 +31,10 @@ class ActionStartServiceRequest(Action):
         events: list[EventType] = [SlotSet("sr_kind", kind), SlotSet("sr_description", text if len(text.split()) >= 3 else None)]
         if pc := parsing.postcode(text):
             events.append(SlotSet("postcode", pc))
+        if parsing.sounds_dangerous(text):
+            # whatever the classifier said, danger now gets safety first and a person, then the details
+            dispatcher.utter_message(response="utter_emergency_safety")
+            events += await request_handoff(dispatcher, tracker, "emergency")
         if kind == "asb":
             dispatcher.utter_message(
                 text="I'm sorry you're having to deal with this. I'll take some details so our team can act on it. If you're in danger now, call 999."

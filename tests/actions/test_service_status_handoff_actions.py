@@ -123,3 +123,12 @@ def test_when_the_backend_is_down_nothing_is_lost_and_the_reference_arrives_once
     again = actions.run("action_retry_pending", slots={"pending_submission": pending})  # a duplicate retry
     assert slot_events(again)["last_reference"] == ref
     assert actions.case(ref)["definition"]["points"] == FULL["complaint_points"]
+
+
+def test_a_repair_that_sounds_dangerous_gets_safety_first_and_a_person(actions: Actions) -> None:
+    out = actions.run("action_start_service_request", text="the bathroom ceiling has just come down and water is everywhere", intent="service_request")
+    messages = said(out)
+    assert "999" in messages[0] and "0800 111 999" in messages[0]
+    assert any("member of our team" in m or "contact centre is closed" in m for m in messages[1:])
+    calm = actions.run("action_start_service_request", text="the bathroom extractor fan is not working", intent="service_request")
+    assert "999" not in texts(calm)

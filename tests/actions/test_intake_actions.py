@@ -142,7 +142,16 @@ class TestTheOfferToComplain:
         assert slot_events(out)["sr_description"] == text and slot_events(out)["sr_kind"] == "repair"
 
 
-def test_the_backend_really_stored_the_offers(actions: Actions) -> None:
-    # the offer endpoint is only reachable with the service token: prove the action server used it
+def test_the_offer_and_the_answer_are_in_the_record(actions: Actions) -> None:
+    """Code 1.3: the offer to complain and what the resident said are kept by the backend."""
+    import sqlite3
+
+    text = "third time I've asked for the fence to be fixed, nobody has bothered"
+    out = actions.run("action_offer_complaint", text=text, intent="complaint", sender="offer-record")
+    offer_id = slot_events(out)["offer_id"]
+    actions.run("action_decline_complaint_offer", slots={"offer_id": offer_id, "offer_context": text, "complaint_offered": "triage"})
+    with sqlite3.connect(actions.stack.tmp / "complaints.db") as db:
+        row = db.execute("SELECT conversation_id, context, accepted, answered_at FROM complaint_offers WHERE id = ?", (offer_id,)).fetchone()
+    assert row[0] == "offer-record" and row[1] == text and row[2] == 0 and row[3] is not None
     r = httpx.post(f"{actions.stack.backend_url}/api/v1/complaint-offers", json={"conversation_id": "x", "channel": "webchat", "context": "x"}, timeout=5)
-    assert r.status_code == 401
+    assert r.status_code == 401  # only the action server (or staff) can write to the record

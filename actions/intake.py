@@ -351,12 +351,16 @@ def complaint_payload(tracker: Tracker) -> dict[str, Any]:
         "disclosed_needs": [needs[:5000]] if consent else [],
         "consent_to_record_needs": consent,
     }
-    if "email" in contact:
-        resident["email"] = contact["email"]
-    if "phone" in contact:
-        resident["phone"] = contact["phone"]
-    if "here" in contact:
-        resident["preferred_contact_method"] = ch
+    representative = tracker.get_slot("acting_for") == "representative"
+    # the contact answer is the asker's: a representative's details go on the representative, never
+    # on the resident's record
+    if not representative:
+        if "email" in contact:
+            resident["email"] = contact["email"]
+        if "phone" in contact:
+            resident["phone"] = contact["phone"]
+        if "here" in contact:
+            resident["preferred_contact_method"] = ch
     payload: dict[str, Any] = {
         "channel": ch,
         "resident": resident,
@@ -368,11 +372,11 @@ def complaint_payload(tracker: Tracker) -> dict[str, Any]:
         "impact": tracker.get_slot("impact") or None,
         "earlier_reports": None if tracker.get_slot("earlier_reports") in (None, "none") else tracker.get_slot("earlier_reports"),
     }
-    if tracker.get_slot("acting_for") == "representative":
+    if representative:
         payload["representative"] = {
             "name": tracker.get_slot("rep_name"),
             "relationship": tracker.get_slot("rep_relationship") or "other",
-            "contact": (contact.get("email") or contact.get("phone")),
+            "contact": contact.get("email") or contact.get("phone") or (f"this {ch} conversation" if "here" in contact else None),
         }
     if ref := tracker.get_slot("linked_sr_ref"):
         payload["service_request_refs"] = [ref]

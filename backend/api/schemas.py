@@ -78,6 +78,7 @@ class RepresentativeOut(BaseModel):
     name: str
     relationship: str
     organisation: str | None
+    contact: str | None
     authority_status: AuthorityStatus
     authority_method: str | None
     authority_decided_at: dt.datetime | None

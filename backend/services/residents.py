@@ -153,6 +153,7 @@ def representative_out(rep: Representative) -> RepresentativeOut:
         name=rep.name,
         relationship=rep.relationship_to_resident,
         organisation=rep.organisation,
+        contact=rep.contact,
         authority_status=AuthorityStatus(rep.authority_status),
         authority_method=rep.authority_method,
         authority_decided_at=rep.authority_decided_at,

@@ -41,6 +41,7 @@ def test_a_confirmed_complaint_is_submitted_with_everything_the_resident_said(ac
     assert case["definition"]["outcomes"] == [FULL["outcome_wanted"]]
     assert case["definition"]["confirmed_by_resident"] is True
     assert case["representative"]["relationship"] == "family" and case["representative"]["authority_status"] == "pending"
+    assert case["representative"]["contact"] == "sam.khan@example.org" and case["resident"]["email"] is None
     assert {a["type"] for a in case["resident"]["adjustments"]} == {"large_print", "contact_times"}
     assert case["resident"]["disclosed_needs"] == ["She is partially sighted"]
     assert case["when_described"] == "March 2026" and case["happened_on"] == "2026-03-01"
@@ -54,6 +55,7 @@ def test_needs_are_not_recorded_without_consent(actions: Actions) -> None:
     out = actions.run("action_submit_complaint", slots={**FULL, "acting_for": "self", "needs_consent": False, "submission_key": "cmp-test-submission-0002"})
     case = actions.case(slot_events(out)["last_reference"])
     assert case["resident"]["disclosed_needs"] == [] and case["representative"] is None
+    assert case["resident"]["email"] == "sam.khan@example.org"  # the resident's own contact goes on their record
 
 
 def test_an_old_complaint_is_taken_and_flagged_for_the_officer_never_refused(actions: Actions) -> None:

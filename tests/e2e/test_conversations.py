@@ -87,7 +87,8 @@ def test_a_full_complaint_conversation_is_stored_in_the_backend(stack: Stack) ->
     assert case["definition"]["outcomes"] == ["fix the damp properly and an apology"]
     assert case["definition"]["confirmed_by_resident"] is True
     assert case["representative"]["name"] == "Sam Khan" and case["representative"]["authority_status"] == "pending"
-    assert case["resident"]["name"] == "Amira Khan" and case["resident"]["email"] == "sam.khan@example.org"
+    assert case["resident"]["name"] == "Amira Khan" and case["resident"]["email"] is None  # the daughter's email is hers
+    assert case["representative"]["contact"] == "sam.khan@example.org"
     assert [a["type"] for a in case["resident"]["adjustments"]] == ["large_print"]
     assert case["resident"]["disclosed_needs"] == ["she is partially sighted"]
     assert case["when_described"] == "since March 2026"

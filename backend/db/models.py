@@ -227,7 +227,7 @@ class Complaint(Base):
     representative: Mapped[Representative | None] = relationship()
     definitions: Mapped[list[ComplaintDefinition]] = relationship(back_populates="complaint", order_by="ComplaintDefinition.id")
     service_requests: Mapped[list[ServiceRequest]] = relationship(secondary=complaint_service_requests, back_populates="complaints")
-    stage1_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage1_handler_id])  # noqa: RUF100
+    stage1_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage1_handler_id])
     stage2_handler: Mapped[StaffUser | None] = relationship(foreign_keys=[stage2_handler_id])
 
 

@@ -11,7 +11,7 @@ the Code forbids.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from enum import StrEnum
 
 from backend.domain.rules import RuleViolation, require_text
@@ -132,19 +132,30 @@ def check_decline(stage: int, ground: DeclineGround, reasons: str | None) -> str
     return text
 
 
-def check_stage2_handler(stage1_handler_id: int | None, stage2_handler_id: int | None) -> None:
-    """Code 6.13: the person considering stage 2 is not the person who considered stage 1."""
+def check_stage2_handler(stage1_people: Collection[int | None], stage2_handler_id: int | None) -> None:
+    """Code 6.13: the person considering stage 2 is not anyone who considered stage 1 (its handler,
+    or whoever signed its response)."""
     if stage2_handler_id is None:
         raise RuleViolation(
             "stage2_handler_required",
             "6.13",
             "assign a stage 2 handler before acknowledging stage 2: it must be someone other than the stage 1 handler (Code 6.13)",
         )
-    if stage1_handler_id is not None and stage1_handler_id == stage2_handler_id:
+    if stage2_handler_id in stage1_people:
         raise RuleViolation(
             "same_handler",
             "6.13",
             "the stage 2 handler must not be the person who considered the complaint at stage 1 (Code 6.13)",
+        )
+
+
+def check_not_stage1_person(stage1_people: Collection[int | None], actor_id: int | None) -> None:
+    """Code 6.13 for every stage 2 step: whoever considered stage 1 takes no part in stage 2."""
+    if actor_id is not None and actor_id in stage1_people:
+        raise RuleViolation(
+            "same_handler",
+            "6.13",
+            "you considered this complaint at stage 1, so you cannot act on it at stage 2 (Code 6.13)",
         )
 
 

@@ -437,9 +437,7 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
     else:
         check_not_stage1_person(c, actor_id)
         handler_id = data.handler_id or c.stage2_handler_id or actor_id
-        rules.check_stage2_handler(c.stage1_handler_id, handler_id)
-        if handler_id == c.stage1_responded_by:
-            rules.check_stage2_handler(handler_id, handler_id)
+        rules.check_stage2_handler(_stage1_people(c), handler_id)
         assert handler_id is not None and s2 is not None
         _handler(session, handler_id)
         c.stage2_handler_id = handler_id
@@ -524,14 +522,13 @@ def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, act
     return _notice(session, c, f"stage{stage}_extension", body, actor, Moment.EXTENSION, new_due=str(decision.new_due))
 
 
+def _stage1_people(c: Complaint) -> set[int]:
+    """Who considered stage 1: its handler and whoever signed its response (Code 6.13)."""
+    return {p for p in (c.stage1_handler_id, c.stage1_responded_by) if p is not None}
+
+
 def check_not_stage1_person(c: Complaint, actor_id: int | None) -> None:
-    """Code 6.13 for every stage 2 step: the person who handled or answered stage 1 takes no part."""
-    if actor_id is not None and actor_id in {c.stage1_handler_id, c.stage1_responded_by}:
-        raise RuleViolation(
-            "same_handler",
-            "6.13",
-            "you considered this complaint at stage 1, so you cannot act on it at stage 2 (Code 6.13)",
-        )
+    rules.check_not_stage1_person(_stage1_people(c), actor_id)
 
 
 def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, actor: str, actor_id: int | None = None) -> Correspondence:
@@ -623,13 +620,11 @@ def assign_handler(session: Session, ctx: CaseContext, c: Complaint, stage: int,
         raise RuleViolation("wrong_state", "state", f"the complaint is {c.status}: no handler can be assigned", kind="conflict")
     _handler(session, handler_id)
     if stage == 2:
-        rules.check_stage2_handler(c.stage1_handler_id, handler_id)
-        if handler_id == c.stage1_responded_by:
-            rules.check_stage2_handler(handler_id, handler_id)
+        rules.check_stage2_handler(_stage1_people(c), handler_id)
         c.stage2_handler_id = handler_id
     else:
-        if c.stage2_handler_id is not None and c.stage2_handler_id == handler_id:
-            rules.check_stage2_handler(handler_id, c.stage2_handler_id)
+        if c.stage2_handler_id is not None:
+            rules.check_stage2_handler({handler_id}, c.stage2_handler_id)
         if c.stage1_responded_on is not None:
             raise RuleViolation("stage1_finished", "state", "stage 1 has been responded to; its handler is part of the record", kind="conflict")
         c.stage1_handler_id = handler_id

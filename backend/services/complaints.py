@@ -95,10 +95,12 @@ def deadlines(ctx: CaseContext, cal: WorkingCalendar, c: Complaint) -> tuple[Sta
     return s1, s2
 
 
-def current_due(ctx: CaseContext, cal: WorkingCalendar, c: Complaint) -> dt.date | None:
-    s1, s2 = deadlines(ctx, cal, c)
-    status = Status(c.status)
+def _due(status: Status, s1: StageDeadlines, s2: StageDeadlines | None) -> dt.date | None:
     return (s2 or s1).current_due(status) if rules.stage_of(status) == 2 else s1.current_due(status)
+
+
+def current_due(ctx: CaseContext, cal: WorkingCalendar, c: Complaint) -> dt.date | None:
+    return _due(Status(c.status), *deadlines(ctx, cal, c))
 
 
 def _refresh_due(ctx: CaseContext, cal: WorkingCalendar, c: Complaint) -> None:
@@ -139,7 +141,7 @@ def view(
     today = ctx.today()
     status = Status(c.status)
     s1, s2 = deadlines(ctx, cal, c)
-    due = current_due(ctx, cal, c)
+    due = _due(status, s1, s2)  # from the deadlines just derived, not derived again
     stages = [
         StageOut(
             stage=1,

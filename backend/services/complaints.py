@@ -6,6 +6,7 @@ One command is one transaction (the caller's session scope): a refused command c
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -127,6 +128,28 @@ def _exclusion_flags(c: Complaint) -> list[str]:
     return rules.exclusion_flags(c.received_on, c.happened_on, c.aware_on, c.legal_proceedings, c.previously_considered_ref)
 
 
+def _stage_out(c: Complaint, stage: int, received_on: dt.date | None, dl: StageDeadlines) -> StageOut:
+    """One stage's dates and frozen timeliness; the two stages keep the same facts under stage1_/stage2_ names."""
+
+    def field(name: str) -> Any:
+        return getattr(c, f"stage{stage}_{name}")
+
+    return StageOut(
+        stage=stage,
+        received_on=received_on,
+        acknowledge_by=dl.acknowledge_by,
+        acknowledged_on=field("acknowledged_on"),
+        respond_by_original=dl.respond_by_original,
+        respond_by=dl.respond_by,
+        extensions=field("extensions"),
+        responded_on=field("responded_on"),
+        handler_id=field("handler_id"),
+        acknowledged_within_timescale=field("ack_within"),
+        responded_within_original_timescale=field("response_within_original"),
+        responded_within_timescale_including_extension=field("response_within_extended"),
+    )
+
+
 def view(
     session: Session,
     ctx: CaseContext,
@@ -142,39 +165,9 @@ def view(
     status = Status(c.status)
     s1, s2 = deadlines(ctx, cal, c)
     due = _due(status, s1, s2)  # from the deadlines just derived, not derived again
-    stages = [
-        StageOut(
-            stage=1,
-            received_on=c.received_on,
-            acknowledge_by=s1.acknowledge_by,
-            acknowledged_on=c.stage1_acknowledged_on,
-            respond_by_original=s1.respond_by_original,
-            respond_by=s1.respond_by,
-            extensions=c.stage1_extensions,
-            responded_on=c.stage1_responded_on,
-            handler_id=c.stage1_handler_id,
-            acknowledged_within_timescale=c.stage1_ack_within,
-            responded_within_original_timescale=c.stage1_response_within_original,
-            responded_within_timescale_including_extension=c.stage1_response_within_extended,
-        )
-    ]
+    stages = [_stage_out(c, 1, c.received_on, s1)]
     if s2 is not None:
-        stages.append(
-            StageOut(
-                stage=2,
-                received_on=c.stage2_requested_on,
-                acknowledge_by=s2.acknowledge_by,
-                acknowledged_on=c.stage2_acknowledged_on,
-                respond_by_original=s2.respond_by_original,
-                respond_by=s2.respond_by,
-                extensions=c.stage2_extensions,
-                responded_on=c.stage2_responded_on,
-                handler_id=c.stage2_handler_id,
-                acknowledged_within_timescale=c.stage2_ack_within,
-                responded_within_original_timescale=c.stage2_response_within_original,
-                responded_within_timescale_including_extension=c.stage2_response_within_extended,
-            )
-        )
+        stages.append(_stage_out(c, 2, c.stage2_requested_on, s2))
     rep = c.representative
     personal_ok = (rep is not None and may_see_personal_details(AuthorityStatus(rep.authority_status))) if as_representative else not redact
     definition = current_definition(c)

@@ -37,8 +37,7 @@ def login(data: LoginIn, request: Request, session: SessionDep, ctx: CtxDep) -> 
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(session: SessionDep, ctx: CtxDep, who: StaffDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None) -> None:
-    del who
+def logout(session: SessionDep, ctx: CtxDep, _: StaffDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None) -> None:
     if creds is not None:
         staff.logout(session, creds.credentials, ctx.now())
 

@@ -319,7 +319,7 @@ class IdempotencyKey(Base):
 
 
 class LookupAttempt(Base):
-    """A resident's case lookup, kept to limit guessing (failures per reference and per client)."""
+    """A failed attempt, kept to limit guessing: case lookups (per reference and per client) and staff logins (per email)."""
 
     __tablename__ = "lookup_attempts"
     __table_args__ = (Index("ix_lookup_attempts_key_at", "key", "at"),)

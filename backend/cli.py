@@ -1,4 +1,5 @@
-"""Administration from the command line: ``python -m backend.cli create-user ...``, ``migrate``.
+"""Administration from the command line: ``python -m backend.cli create-user ...``, ``migrate``,
+``telegram-set-webhook URL``.
 
 The first manager is created here (there is no default account). The password is read from a
 prompt, or from standard input with --password-stdin, never from the command line, so it does not
@@ -47,6 +48,23 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _telegram_webhook(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from backend.channels.telegram import set_webhook
+
+    settings = get_settings()
+    if not settings.telegram_bot_token or not settings.telegram_secret_token:
+        print("Set TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN first.", file=sys.stderr)
+        return 2
+    if not args.url.startswith("https://") and not args.allow_http:
+        print("Telegram only delivers to https:// addresses.", file=sys.stderr)
+        return 2
+    ok = asyncio.run(set_webhook(settings, args.url))
+    print("Telegram webhook set." if ok else "Telegram did not accept the webhook.")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.cli", description="Case backend administration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     cu.set_defaults(func=_create_user)
     mg = sub.add_parser("migrate", help="apply database migrations")
     mg.set_defaults(func=_migrate)
+    tw = sub.add_parser("telegram-set-webhook", help="point Telegram at this server's /channels/telegram, with the secret token")
+    tw.add_argument("url", help="the public https URL of /channels/telegram")
+    tw.add_argument("--allow-http", action="store_true", help="for a local fake Bot API in tests")
+    tw.set_defaults(func=_telegram_webhook)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

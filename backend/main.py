@@ -7,6 +7,7 @@ server with its service token, and staff with a login); the rules themselves liv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,10 +20,13 @@ from sqlalchemy import text
 
 from backend import logging_setup
 from backend.api import calendar, complaints, conversations, errors, lookup, residents, service_requests, staff
+from backend.channels import channel_senders, telegram, twilio, webchat
 from backend.db.migrations import upgrade_to_head
 from backend.db.session import make_engine, make_sessionmaker
 from backend.domain.ombudsman import Moment, signposting
 from backend.domain.timescales import load_profile
+from backend.hub.hub import Hub
+from backend.hub.rasa import RasaClient
 from backend.services.context import CaseContext, Clock
 from backend.settings import Settings, get_settings
 
@@ -45,8 +49,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_migrations_on_start:
             upgrade_to_head(engine)
-        log.info("backend started", extra={"env": settings.app_env, "policy": profile.name, "db": engine.dialect.name})
+        hub = Hub(app.state.sessionmaker, app.state.ctx.clock, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds), settings.hub_poll_seconds)
+        hub.senders.update(channel_senders(settings))
+        app.state.hub = hub
+        retries = asyncio.get_running_loop().create_task(hub.run())
+        log.info("backend started", extra={"env": settings.app_env, "policy": profile.name, "db": engine.dialect.name, "channels": sorted(hub.senders)})
         yield
+        retries.cancel()
+        await hub.close()
         engine.dispose()
 
     app = FastAPI(
@@ -86,6 +96,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lookup.router,
         staff.router,
         residents.router,
+        webchat.router,
+        twilio.router,
+        telegram.router,
     ):
         app.include_router(router)
 

@@ -32,6 +32,26 @@ class Settings(BaseSettings):
     contact_centre_opens: str = "08:00"
     contact_centre_closes: str = "18:00"
 
+    # The conversation hub: where Rasa's REST channel listens (loopback or a private network).
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 20.0
+    hub_poll_seconds: float = 1.0  # how often failed sends and unanswered messages are retried
+    # The address residents' browsers may open the web chat from (CORS-like check on the WebSocket);
+    # empty means any origin, which suits a widget embedded on the landlord's own sites.
+    webchat_allowed_origins: str = ""
+    # Twilio (SMS and WhatsApp). The public URL is the exact webhook address configured in Twilio:
+    # signatures are computed over it, so it must match what Twilio calls, not what we see behind a proxy.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_sms_from: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_public_url: str | None = None
+    twilio_api_base: str | None = None  # tests point this at a local fake of Twilio's REST API
+    # Telegram: the bot token from BotFather and the secret Telegram echoes on every webhook call.
+    telegram_bot_token: str | None = None
+    telegram_secret_token: str | None = None
+    telegram_api_base: str | None = None  # tests point this at a local fake of the Bot API
+
     def problems_for_production(self) -> list[str]:
         """Why this configuration must not serve real residents (empty when it may)."""
         problems = []
@@ -39,6 +59,10 @@ class Settings(BaseSettings):
             problems.append("SECRET_KEY is the development default or shorter than 32 characters")
         if not self.service_token or len(self.service_token) < 32:
             problems.append("SERVICE_TOKEN is not set or shorter than 32 characters")
+        if self.twilio_auth_token and not self.twilio_public_url:
+            problems.append("TWILIO_PUBLIC_URL is not set: Twilio signatures cannot be checked without it")
+        if self.telegram_bot_token and (not self.telegram_secret_token or len(self.telegram_secret_token) < 32):
+            problems.append("TELEGRAM_SECRET_TOKEN is not set or shorter than 32 characters")
         if self.database_url.startswith("sqlite"):
             problems.append("DATABASE_URL points at SQLite; production runs on PostgreSQL")
         return problems

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -359,3 +360,73 @@ class HandoffRequest(Base):
     last_message: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Conversation(Base):
+    """One resident's thread on one channel, and who owns it now: the bot, the queue or an agent.
+
+    ``owner`` is the single field every send checks (Chatwoot's lesson: no second source of truth
+    for "is the bot still talking"). ``address`` is the phone number, the Telegram chat id, or for web
+    chat the SHA-256 of the browser's session token, so the token itself is never stored.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index(
+            "uq_conversations_open_address",
+            "channel",
+            "address",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)  # the Rasa sender id
+    channel: Mapped[str] = mapped_column(String(20))  # webchat | sms | whatsapp | telegram
+    address: Mapped[str] = mapped_column(String(200))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    owner: Mapped[str] = mapped_column(String(10), default="bot")  # bot | queue | agent
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)  # SMS/WhatsApp STOP
+    # Buttons last offered on a channel without buttons, so "2" can be mapped back to a payload.
+    pending_choices: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id")
+
+
+class Message(Base):
+    """Every message in and out, kept before it is routed or sent, with its delivery state.
+
+    Inbound: received → handled (the bot answered) | for_agent | ignored.
+    Outbound: pending → sending → sent → delivered, or failed after the retries, or
+    needs_template (WhatsApp outside its 24-hour window) or suppressed (the resident sent STOP).
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "direction", "external_id"),
+        Index("ix_messages_outbox", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    sender: Mapped[str] = mapped_column(String(10))  # resident | bot | agent | system
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # buttons, the button pressed, media
+    external_id: Mapped[str | None] = mapped_column(String(100))  # provider's id of an inbound message (dedupe)
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)  # provider's id of what we sent
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")

@@ -1,0 +1,327 @@
+"""Routing: store every inbound message, hand it to the bot when the bot owns the conversation, and
+send every reply through the resident's channel, retrying failures with backoff.
+
+The database is the source of truth. Routing and sending claim rows with conditional updates, so a
+message is answered once and a reply sent once even when a retry loop and a request race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.db.models import Conversation, Message
+from backend.domain.messaging import Choice, choice_for_reply, render_reply, whatsapp_window_open
+from backend.hub import store
+from backend.hub.live import Live, conversation_topic
+from backend.hub.rasa import RasaClient, RasaUnavailable
+from backend.hub.store import ConversationView, MessageView
+from backend.services.context import Clock
+
+log = logging.getLogger("backend.hub")
+T = TypeVar("T")
+
+#: What the resident is told when the assistant cannot answer; their message is kept and retried.
+ASSISTANT_DOWN = (
+    "Sorry, I can't answer just now because of a technical problem. Your message is saved and I'll reply "
+    "as soon as I can. If it's urgent, please phone us. If anyone is in danger call 999; for a gas smell "
+    "call the National Gas Emergency line on 0800 111 999."
+)
+#: An unanswered message older than this is picked up by the retry loop rather than its own request.
+STALE_AFTER = dt.timedelta(seconds=5)
+AGENTS_TOPIC = "agents"
+#: A message still marked as being answered after this was abandoned by a crashed worker: answer it again.
+ROUTING_ABANDONED = dt.timedelta(minutes=2)
+
+
+class SendFailed(Exception):
+    """The provider did not take the message; ``retryable`` says whether trying again may help."""
+
+    def __init__(self, reason: str, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
+class ChannelSender(Protocol):
+    async def send(self, conv: ConversationView, msg: MessageView) -> str | None:
+        """Send one stored message; returns the provider's id for it. Raises SendFailed."""
+        ...
+
+
+@dataclass(frozen=True)
+class Received:
+    conversation: ConversationView
+    message: MessageView | None  # None: a duplicate of a message already kept
+
+
+class Hub:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, rasa: RasaClient, poll_seconds: float = 1.0) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.rasa = rasa
+        self.live = Live()
+        self.senders: dict[str, ChannelSender] = {}
+        self.poll_seconds = poll_seconds
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- database calls, off the event loop ------------------------------------------------------
+    async def db(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn`` in one transaction on a worker thread (the ORM is synchronous)."""
+
+        def run() -> T:
+            session = self.sessions()
+            try:
+                result = fn(session)
+                session.commit()
+                return result
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+        return await asyncio.to_thread(run)
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    # -- inbound ------------------------------------------------------------------------------------
+    async def receive(
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        *,
+        payload: dict[str, Any] | None = None,
+        external_id: str | None = None,
+        status: str = "received",
+    ) -> Received:
+        """Keep the resident's message (before anything else can fail). Routing is a separate step."""
+        now = self.now()
+
+        def keep(session: Session) -> Received:
+            conv = store.open_conversation(session, channel, address, now)
+            data = dict(payload or {})
+            if conv.pending_choices and "choice" not in data and channel in ("sms", "whatsapp"):
+                picked = choice_for_reply(text, [Choice(**c) for c in conv.pending_choices])
+                if picked is not None:
+                    data.update(choice=picked.payload, title=picked.title)
+            first_status = status if conv.owner == "bot" or status != "received" else "for_agent"
+            msg = store.record_inbound(session, conv, text, data, external_id, now, first_status)
+            if msg is not None and channel in ("sms", "whatsapp"):
+                conv.pending_choices = []
+            session.flush()
+            return Received(ConversationView.of(conv), MessageView.of(msg) if msg else None)
+
+        got = await self.db(keep)
+        if got.message is not None:
+            self.live.publish(conversation_topic(got.conversation.id), got.message.as_event())
+            if got.message.status == "for_agent":
+                self.live.publish(AGENTS_TOPIC, {"type": "resident_message", "conversation_id": got.conversation.id})
+        return got
+
+    def route_soon(self, conv_id: int) -> None:
+        """Route in the background (webhooks answer their provider at once; the reply follows)."""
+        task = asyncio.get_running_loop().create_task(self.route(conv_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def route(self, conv_id: int) -> None:
+        """Answer the conversation's unanswered messages, oldest first, one at a time."""
+        lock = self._locks.get(conv_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conv_id] = lock
+        async with lock:
+            while await self._route_one(conv_id):
+                pass
+
+    async def _route_one(self, conv_id: int) -> bool:
+        now = self.now()
+
+        def claim(session: Session) -> tuple[ConversationView, MessageView] | None:
+            conv = session.get(Conversation, conv_id)
+            if conv is None or conv.owner != "bot":
+                return None
+            for msg in store.unanswered(session, conv_id, now - ROUTING_ABANDONED):
+                done = session.execute(
+                    update(Message).where(Message.id == msg.id, Message.status == msg.status).values(status="routing", attempts=Message.attempts + 1)
+                )
+                if done.rowcount == 1:  # type: ignore[attr-defined]
+                    session.refresh(msg)
+                    return ConversationView.of(conv), MessageView.of(msg)
+                return None
+            return None
+
+        claimed = await self.db(claim)
+        if claimed is None:
+            return False
+        conv, msg = claimed
+        topic = conversation_topic(conv.id)
+        self.live.publish(topic, {"type": "typing", "on": True})
+        metadata = {"channel": conv.channel, "hub": True}
+        try:
+            replies = await self.rasa.turn(conv.public_id, str(msg.payload.get("choice") or msg.text), metadata)
+        except RasaUnavailable as exc:
+            log.warning("assistant unavailable", extra={"conversation": conv.id, "error": str(exc)})
+            self.live.publish(topic, {"type": "typing", "on": False})
+            await self._assistant_down(conv, msg)
+            return False
+        self.live.publish(topic, {"type": "typing", "on": False})
+        out_ids = await self.db(lambda s: self._record_replies(s, conv, msg.id, replies))
+        for out_id in out_ids:
+            await self.deliver(out_id)
+        return True
+
+    async def _assistant_down(self, conv: ConversationView, msg: MessageView) -> None:
+        now = self.now()
+
+        def release(session: Session) -> int | None:
+            m = session.get(Message, msg.id)
+            if m is not None and m.status == "routing":
+                m.status = "received"
+            if msg.attempts == 1:  # tell them once per message, not on every retry
+                return store.record_outbound(session, conv.id, "system", ASSISTANT_DOWN, {}, now).id
+            return None
+
+        notice = await self.db(release)
+        if notice is not None:
+            await self.deliver(notice)
+
+    def _record_replies(self, session: Session, conv: ConversationView, msg_id: int, replies: list[dict[str, Any]]) -> list[int]:
+        now = self.now()
+        m = session.get(Message, msg_id)
+        if m is not None:
+            m.status = "handled"
+        ids: list[int] = []
+        for reply in replies:
+            choices = [Choice(str(b.get("title", "")), str(b.get("payload", ""))) for b in reply.get("buttons") or [] if isinstance(b, dict)]
+            text = str(reply.get("text") or "")
+            custom = reply.get("custom")
+            if not text and isinstance(custom, dict) and isinstance(custom.get("text"), str):
+                text = custom["text"]
+            image = reply.get("image") if isinstance(reply.get("image"), str) else None
+            for part, payload in render_reply(conv.channel, text, choices, image):
+                ids.append(store.record_outbound(session, conv.id, "bot", part, dict(payload), now).id)
+            if choices and conv.channel in ("sms", "whatsapp"):
+                c = session.get(Conversation, conv.id)
+                if c is not None:
+                    c.pending_choices = [{"title": x.title, "payload": x.payload} for x in choices]
+        return ids
+
+    # -- outbound -----------------------------------------------------------------------------------
+    async def say(self, conv_id: int, sender: str, text: str, payload: dict[str, Any] | None = None, agent_id: int | None = None) -> MessageView:
+        """Store and send a message from the system or a person (agents, officers' updates)."""
+        now = self.now()
+
+        def keep(session: Session) -> MessageView:
+            return MessageView.of(store.record_outbound(session, conv_id, sender, text, payload or {}, now, agent_id=agent_id))
+
+        msg = await self.db(keep)
+        await self.deliver(msg.id)
+        return msg
+
+    async def deliver(self, msg_id: int) -> str:
+        """Send one stored outbound message; returns its status afterwards."""
+        now = self.now()
+        prepared = await self.db(lambda s: _prepare_send(s, msg_id, now))
+        if prepared is None:
+            return "missing"
+        conv, msg, decided = prepared
+        if decided == "webchat":
+            if self.live.publish(conversation_topic(conv.id), msg.as_event()):
+                await self._finish(msg_id, status="sent")
+                return "sent"
+            return "pending"  # delivered from the record when the browser reconnects
+        if decided is not None:
+            return decided
+        status, provider_id, error = await self._send(conv, msg)
+        await self._finish(msg_id, status=status, provider_id=provider_id, error=error)
+        if status == "sent":
+            self.live.publish(conversation_topic(conv.id), msg.as_event())
+        return status
+
+    async def _send(self, conv: ConversationView, msg: MessageView) -> tuple[str, str | None, str | None]:
+        sender = self.senders.get(conv.channel)
+        if sender is None:
+            return "failed", None, f"the {conv.channel} channel is not configured"
+        try:
+            return "sent", await sender.send(conv, msg), None
+        except SendFailed as exc:
+            log.warning("send failed", extra={"message_id": msg.id, "channel": conv.channel, "error": str(exc), "retryable": exc.retryable})
+            return ("retry" if exc.retryable else "failed"), None, str(exc)
+        except Exception as exc:  # an SDK bug must not lose the message: retry it like a failure
+            log.exception("send crashed", extra={"message_id": msg.id, "channel": conv.channel})
+            return "retry", None, f"{type(exc).__name__}: {exc}"
+
+    async def _finish(self, msg_id: int, *, status: str, provider_id: str | None = None, error: str | None = None) -> None:
+        now = self.now()
+        await self.db(lambda s: store.finish_send(s, msg_id, now, provider_id=provider_id, status=status, error=error))
+
+    # -- the retry loop -------------------------------------------------------------------------------
+    async def retry_once(self) -> None:
+        """One pass: resend what is due, and answer messages left unanswered (e.g. while Rasa was down)."""
+        now = self.now()
+        due = await self.db(lambda s: store.due_sends(s, now))
+        for msg_id in due:
+            await self.db(lambda s, i=msg_id: store.reclaim_abandoned(s, i))  # type: ignore[misc]
+            await self.deliver(msg_id)
+        waiting = await self.db(lambda s: store.conversations_waiting_for_bot(s, now - STALE_AFTER, now - ROUTING_ABANDONED))
+        for conv_id in waiting:
+            await self.route(conv_id)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.retry_once()
+            except Exception:
+                log.exception("hub retry pass failed")
+            await asyncio.sleep(self.poll_seconds)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.rasa.close()
+        for sender in set(self.senders.values()):
+            closer = getattr(sender, "close", None)
+            if closer is not None:
+                await closer()
+
+
+def _prepare_send(session: Session, msg_id: int, now: dt.datetime) -> tuple[ConversationView, MessageView, str | None] | None:
+    """Decide whether a stored message may go now; claims it when it may (decision None).
+
+    The owner is checked here, before every send: the bot never speaks once an agent owns the
+    conversation. A resident who sent STOP gets nothing more; WhatsApp outside its window gets
+    nothing free-form (the message is kept, marked for a template, email or letter).
+    """
+    msg = session.get(Message, msg_id)
+    if msg is None:
+        return None
+    conv = session.get(Conversation, msg.conversation_id)
+    assert conv is not None
+    refusal: tuple[str, str] | None = None
+    if msg.sender == "bot" and conv.owner == "agent":
+        refusal = ("suppressed", "an agent owns this conversation")
+    elif conv.channel == "webchat":
+        return ConversationView.of(conv), MessageView.of(msg), "webchat"
+    elif conv.opted_out and not msg.payload.get("opt_out_confirmation"):
+        refusal = ("suppressed", "the resident replied STOP")
+    elif conv.channel == "whatsapp" and not whatsapp_window_open(conv.last_inbound_at, now):
+        refusal = ("needs_template", "outside WhatsApp's 24-hour window: send a template, email or letter")
+    if refusal is not None:
+        store.finish_send(session, msg_id, now, status=refusal[0], error=refusal[1])
+        return ConversationView.of(conv), MessageView.of(msg), refusal[0]
+    if not store.claim_send(session, msg_id, now):
+        return ConversationView.of(conv), MessageView.of(msg), "claimed"
+    session.refresh(msg)
+    return ConversationView.of(conv), MessageView.of(msg), None

@@ -1,0 +1,226 @@
+"""The transcript: conversations and messages in the database (synchronous; the hub calls it in a thread).
+
+Storing comes before routing, so a resident's message is kept even when nothing downstream works.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.db.models import Conversation, Message
+from backend.domain.messaging import next_attempt
+
+#: How long a sender may hold a claimed outbound message before another attempt may take it.
+CLAIM_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """What routing and sending need to know about a conversation, detached from the session."""
+
+    id: int
+    public_id: str
+    channel: str
+    address: str
+    owner: str
+    opted_out: bool
+    last_inbound_at: dt.datetime | None
+    pending_choices: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, c: Conversation) -> ConversationView:
+        return cls(c.id, c.public_id, c.channel, c.address, c.owner, c.opted_out, c.last_inbound_at, list(c.pending_choices or []))
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    conversation_id: int
+    direction: str
+    sender: str
+    text: str
+    payload: dict[str, Any]
+    status: str
+    created_at: dt.datetime
+    external_id: str | None = None
+    attempts: int = 0
+
+    @classmethod
+    def of(cls, m: Message) -> MessageView:
+        return cls(m.id, m.conversation_id, m.direction, m.sender, m.text, dict(m.payload or {}), m.status, m.created_at, m.external_id, m.attempts)
+
+    def as_event(self) -> dict[str, Any]:
+        """The shape the web chat and the agent console receive."""
+        out: dict[str, Any] = {
+            "type": "message",
+            "id": self.id,
+            "sender": self.sender,
+            "text": self.text,
+            "at": self.created_at.isoformat(),
+        }
+        for key in ("buttons", "image", "client_id", "title"):
+            if key in self.payload:
+                out[key] = self.payload[key]
+        return out
+
+
+def open_conversation(session: Session, channel: str, address: str, now: dt.datetime) -> Conversation:
+    """The resident's open conversation on this channel and address, created on first contact."""
+    conv = find_open(session, channel, address)
+    if conv is not None:
+        return conv
+    try:
+        with session.begin_nested():
+            conv = Conversation(public_id=secrets.token_hex(16), channel=channel, address=address, owner="bot", status="open", created_at=now)
+            conv.pending_choices = []
+            session.add(conv)
+            session.flush()
+    except IntegrityError:  # a concurrent first message created it
+        conv = find_open(session, channel, address)
+        if conv is None:
+            raise
+    return conv
+
+
+def find_open(session: Session, channel: str, address: str) -> Conversation | None:
+    return session.scalar(select(Conversation).where(Conversation.channel == channel, Conversation.address == address, Conversation.status == "open"))
+
+
+def record_inbound(
+    session: Session, conv: Conversation, text: str, payload: dict[str, Any], external_id: str | None, now: dt.datetime, status: str = "received"
+) -> Message | None:
+    """Keep a resident's message; None when this provider message id was already kept (a retry or replay)."""
+    if external_id is not None:
+        seen = session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.direction == "in", Message.external_id == external_id))
+        if seen is not None:
+            return None
+    try:
+        with session.begin_nested():
+            msg = Message(
+                conversation_id=conv.id,
+                direction="in",
+                sender="resident",
+                text=text,
+                payload=payload,
+                external_id=external_id,
+                status=status,
+                created_at=now,
+                attempts=0,
+            )
+            session.add(msg)
+            session.flush()
+    except IntegrityError:  # the same provider message arriving twice at once
+        return None
+    conv.last_inbound_at = now
+    return msg
+
+
+def record_outbound(
+    session: Session, conv_id: int, sender: str, text: str, payload: dict[str, Any], now: dt.datetime, status: str = "pending", agent_id: int | None = None
+) -> Message:
+    msg = Message(
+        conversation_id=conv_id,
+        direction="out",
+        sender=sender,
+        text=text,
+        payload=payload,
+        status=status,
+        created_at=now,
+        attempts=0,
+        next_attempt_at=now if status == "pending" else None,
+        agent_id=agent_id,
+    )
+    session.add(msg)
+    session.flush()
+    return msg
+
+
+def _unanswered(abandoned_before: dt.datetime) -> ColumnElement[bool]:
+    """Not answered yet: waiting, or taken by a worker so long ago that it must have crashed."""
+    return or_(Message.status == "received", and_(Message.status == "routing", Message.created_at <= abandoned_before))
+
+
+def unanswered(session: Session, conv_id: int, abandoned_before: dt.datetime) -> list[Message]:
+    """The resident's messages the bot has not answered yet, oldest first."""
+    return list(
+        session.scalars(
+            select(Message).where(Message.conversation_id == conv_id, Message.direction == "in", _unanswered(abandoned_before)).order_by(Message.id)
+        )
+    )
+
+
+def claim_send(session: Session, msg_id: int, now: dt.datetime) -> bool:
+    """Take a pending outbound message for sending; False if someone else has it or it is done.
+
+    A conditional update, so two workers (or the request and the retry loop) never both send it.
+    """
+    result = session.execute(
+        update(Message)
+        .where(Message.id == msg_id, Message.status == "pending")
+        .values(status="sending", next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS), attempts=Message.attempts + 1)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def finish_send(session: Session, msg_id: int, now: dt.datetime, *, provider_id: str | None = None, status: str = "sent", error: str | None = None) -> None:
+    msg = session.get(Message, msg_id)
+    if msg is None:
+        return
+    if error is not None and status == "retry":
+        when = next_attempt(msg.attempts, now)
+        msg.last_error = error[:500]
+        msg.status = "pending" if when else "failed"
+        msg.next_attempt_at = when
+        return
+    msg.status = status
+    msg.provider_id = provider_id or msg.provider_id
+    msg.last_error = error[:500] if error else None
+    msg.next_attempt_at = None
+    if status in ("sent", "delivered"):
+        msg.sent_at = now
+
+
+def due_sends(session: Session, now: dt.datetime, limit: int = 100) -> list[int]:
+    """Outbound messages waiting for a (re)try, and claims abandoned by a crashed sender."""
+    return list(
+        session.scalars(
+            select(Message.id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.direction == "out",
+                Message.status.in_(("pending", "sending")),
+                Message.next_attempt_at <= now,
+                Conversation.channel != "webchat",  # web chat is delivered when the browser (re)connects
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def reclaim_abandoned(session: Session, msg_id: int) -> None:
+    session.execute(update(Message).where(Message.id == msg_id, Message.status == "sending").values(status="pending"))
+
+
+def conversations_waiting_for_bot(session: Session, before: dt.datetime, abandoned_before: dt.datetime, limit: int = 100) -> list[int]:
+    """Conversations owned by the bot with a message it has not answered since ``before``."""
+    return list(
+        session.scalars(
+            select(Message.conversation_id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.direction == "in", _unanswered(abandoned_before), Message.created_at <= before, Conversation.owner == "bot")
+            .group_by(Message.conversation_id)
+            .limit(limit)
+        )
+    )
+
+
+def transcript(session: Session, conv_id: int, after_id: int = 0) -> list[Message]:
+    return list(session.scalars(select(Message).where(Message.conversation_id == conv_id, Message.id > after_id).order_by(Message.id)))

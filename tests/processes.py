@@ -58,6 +58,13 @@ class Stack:
     actions_url: str = ""
     rasa_url: str = ""
     procs: list[Proc] = field(default_factory=list)
+    # Rasa's port is chosen up front: the backend (the conversation hub) must know where Rasa will listen.
+    rasa_port: int = field(default_factory=free_port)
+    backend_env: dict[str, str] = field(default_factory=dict)  # e.g. Twilio/Telegram settings for channel tests
+
+    @property
+    def db_path(self) -> Path:
+        return self.tmp / "complaints.db"
 
     def start(self, name: str, cmd: list[str], env: dict[str, str], health: str, timeout: float = 180) -> None:
         log = self.tmp / f"{name}.log"
@@ -82,7 +89,13 @@ class Stack:
     def start_backend(self, port: int | None = None) -> None:
         port = port or free_port()
         self.backend_url = f"http://127.0.0.1:{port}"
-        env = {"DATABASE_URL": f"sqlite:///{self.tmp / 'complaints.db'}", "SERVICE_TOKEN": SERVICE_TOKEN, "APP_ENV": "test"}
+        env = {
+            "DATABASE_URL": f"sqlite:///{self.db_path}",
+            "SERVICE_TOKEN": SERVICE_TOKEN,
+            "APP_ENV": "test",
+            "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+            **self.backend_env,
+        }
         cmd = [str(BACKEND_PYTHON), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)]
         self.start("backend", cmd, env, f"{self.backend_url}/healthz", timeout=60)
 
@@ -99,7 +112,7 @@ class Stack:
         self.start("actions", cmd, env, f"{self.actions_url}/health", timeout=90)
 
     def start_rasa(self) -> None:
-        port = free_port()
+        port = self.rasa_port
         self.rasa_url = f"http://127.0.0.1:{port}"
         env = {
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
@@ -132,8 +145,8 @@ class Stack:
 
 
 @contextmanager
-def running(tmp: Path, *, actions: bool = True, rasa: bool = False) -> Iterator[Stack]:
-    stack = Stack(tmp)
+def running(tmp: Path, *, actions: bool = True, rasa: bool = False, backend_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    stack = Stack(tmp, backend_env=dict(backend_env or {}))
     try:
         stack.start_backend()
         if actions or rasa:

@@ -1,13 +1,27 @@
-"""The bot's records about a conversation: the complaint offer (Code 1.3) and requests for a person."""
+"""Conversations: their transcripts for staff, and what the bot records (the complaint offer, Code 1.3,
+and requests for a person)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy import select
 
-from backend.api.deps import CtxDep, IntakeDep, SessionDep
-from backend.api.schemas import ComplaintOfferAnswer, ComplaintOfferIn, ComplaintOfferOut, HandoffIn, HandoffOut
-from backend.db.models import ComplaintOffer
+from backend.api.deps import CtxDep, IntakeDep, SessionDep, StaffDep
+from backend.api.schemas import (
+    ComplaintOfferAnswer,
+    ComplaintOfferIn,
+    ComplaintOfferOut,
+    ConversationLink,
+    ConversationOut,
+    ConversationSummary,
+    HandoffIn,
+    HandoffOut,
+    TranscriptMessage,
+)
+from backend.db.models import ComplaintOffer, Conversation, Resident
 from backend.services import conversations as svc
+from backend.services.complaints import NotFound
+from backend.services.records import record_event
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
@@ -32,3 +46,67 @@ def handoff(data: HandoffIn, request: Request, session: SessionDep, ctx: CtxDep,
     """Ask for a person to take over this conversation; safeguarding and emergencies go to the top."""
     s = request.app.state.settings
     return svc.request_handoff(session, ctx, data, who.actor, s.contact_centre_opens, s.contact_centre_closes)
+
+
+def _summary(c: Conversation) -> ConversationSummary:
+    return ConversationSummary(
+        id=c.id,
+        channel=c.channel,
+        address=None if c.channel == "webchat" else c.address,
+        owner=c.owner,
+        status=c.status,
+        resident_id=c.resident_id,
+        created_at=c.created_at,
+        last_inbound_at=c.last_inbound_at,
+    )
+
+
+@router.get("/conversations", response_model=list[ConversationSummary])
+def list_conversations(
+    session: SessionDep, _: StaffDep, resident_id: int | None = None, channel: str | None = None, limit: int = 50
+) -> list[ConversationSummary]:
+    """Conversations, newest first; one resident's across all channels with ``resident_id``."""
+    q = select(Conversation).order_by(Conversation.id.desc()).limit(max(1, min(limit, 200)))
+    if resident_id is not None:
+        q = q.where(Conversation.resident_id == resident_id)
+    if channel is not None:
+        q = q.where(Conversation.channel == channel)
+    return [_summary(c) for c in session.scalars(q)]
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+def get_conversation(conversation_id: int, session: SessionDep, _: StaffDep) -> ConversationOut:
+    """The whole transcript, both directions, with each message's delivery status."""
+    c = session.get(Conversation, conversation_id)
+    if c is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    messages = [
+        TranscriptMessage(
+            id=m.id,
+            direction=m.direction,
+            sender=m.sender,
+            text=m.text,
+            status=m.status,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            buttons=list((m.payload or {}).get("buttons") or (m.payload or {}).get("choices") or []),
+            media=list((m.payload or {}).get("media") or []),
+            error=m.last_error,
+        )
+        for m in c.messages
+    ]
+    return ConversationOut(**_summary(c).model_dump(), messages=messages)
+
+
+@router.post("/conversations/{conversation_id}/resident", response_model=ConversationSummary)
+def link_resident(conversation_id: int, data: ConversationLink, session: SessionDep, who: StaffDep) -> ConversationSummary:
+    """Link a conversation to a resident's record (e.g. an agent recognised them on a new channel)."""
+    c = session.get(Conversation, conversation_id)
+    if c is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    resident = session.get(Resident, data.resident_id)
+    if resident is None:
+        raise NotFound(f"no resident {data.resident_id}")
+    c.resident_id = resident.id
+    record_event(session, "conversation_linked", who.actor, conversation_id=c.id, resident_id=resident.id)
+    return _summary(c)

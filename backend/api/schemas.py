@@ -366,6 +366,7 @@ class ServiceRequestOut(BaseModel):
     updated_datetime: dt.datetime
     expected_datetime: dt.datetime | None
     complaint_refs: list[str]
+    channel: str  # where the resident reported it (webchat, sms, whatsapp, telegram, phone...)
 
 
 class ServiceRequestComplaintIn(ResidentProof):
@@ -471,3 +472,35 @@ class HandoffOut(BaseModel):
     position: int
     open_now: bool
     next_opening: dt.datetime
+
+
+class TranscriptMessage(BaseModel):
+    id: int
+    direction: str
+    sender: str
+    text: str
+    status: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    buttons: list[dict[str, str]] = []
+    media: list[dict[str, str]] = []
+    error: str | None = None
+
+
+class ConversationSummary(BaseModel):
+    id: int
+    channel: str
+    address: str | None  # the phone number or Telegram chat; None for web chat (a browser session)
+    owner: str
+    status: str
+    resident_id: int | None
+    created_at: dt.datetime
+    last_inbound_at: dt.datetime | None
+
+
+class ConversationOut(ConversationSummary):
+    messages: list[TranscriptMessage]
+
+
+class ConversationLink(BaseModel):
+    resident_id: int

@@ -176,10 +176,11 @@ class Hub:
             self.live.publish(topic, {"type": "typing", "on": False})
             await self._assistant_down(conv, msg)
             return False
-        self.live.publish(topic, {"type": "typing", "on": False})
         out_ids = await self.db(lambda s: self._record_replies(s, conv, msg.id, replies))
         for out_id in out_ids:
             await self.deliver(out_id)
+        # after the replies, so "typing" covers the whole turn and its end marks the turn complete
+        self.live.publish(topic, {"type": "typing", "on": False})
         return True
 
     async def _assistant_down(self, conv: ConversationView, msg: MessageView) -> None:

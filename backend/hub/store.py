@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db.models import Conversation, Message
+from backend.db.models import ContactIdentity, Conversation, Message
 from backend.domain.messaging import next_attempt
 
 #: How long a sender may hold a claimed outbound message before another attempt may take it.
@@ -80,6 +80,8 @@ def open_conversation(session: Session, channel: str, address: str, now: dt.date
         with session.begin_nested():
             conv = Conversation(public_id=secrets.token_hex(16), channel=channel, address=address, owner="bot", status="open", created_at=now)
             conv.pending_choices = []
+            # a number or chat already on a resident's record starts linked to them
+            conv.resident_id = session.scalar(select(ContactIdentity.resident_id).where(ContactIdentity.channel == channel, ContactIdentity.address == address))
             session.add(conv)
             session.flush()
     except IntegrityError:  # a concurrent first message created it

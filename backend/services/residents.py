@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.api.schemas import AdjustmentOut, RepresentativeIn, RepresentativeOut, ResidentIn, ResidentOut
-from backend.db.models import ContactIdentity, ReasonableAdjustment, Representative, Resident
+from backend.db.models import ContactIdentity, Conversation, ReasonableAdjustment, Representative, Resident
 from backend.domain.adjustments import default_review_date, due_for_review
 from backend.domain.representatives import AuthorityStatus
 from backend.domain.rules import RuleViolation
@@ -83,6 +83,8 @@ def upsert_resident(session: Session, data: ResidentIn, actor: str, today: dt.da
     for ident in data.identities:
         if (ident.channel, ident.address) not in known:
             resident.identities.append(ContactIdentity(channel=ident.channel, address=ident.address))
+    session.flush()
+    link_conversations(session, resident)
     for adj in data.adjustments:
         resident.adjustments.append(
             ReasonableAdjustment(type=adj.type.value, detail=adj.detail, agreed=adj.agreed, review_on=adj.review_on or default_review_date(today))
@@ -185,3 +187,24 @@ def resident_out(resident: Resident, today: dt.date) -> ResidentOut:
         ],
         representatives=[representative_out(r) for r in resident.representatives],
     )
+
+
+def link_conversations(session: Session, resident: Resident) -> None:
+    """Join the resident's conversations to their record, whichever channel they used.
+
+    The bot names its conversation (the hub's id for it) as an identity; that conversation is linked.
+    On SMS, WhatsApp and Telegram the number or chat itself then becomes an identity too, so the next
+    conversation from it is linked from its first message. A number already known for someone else
+    (a shared phone) is left with them rather than moved.
+    """
+    addresses = {i.address for i in resident.identities}
+    convs = session.scalars(select(Conversation).where(Conversation.public_id.in_(addresses))).all() if addresses else []
+    for conv in convs:
+        if conv.resident_id is None:
+            conv.resident_id = resident.id
+        if conv.channel == "webchat" or conv.resident_id != resident.id:
+            continue
+        taken = session.scalar(select(ContactIdentity).where(ContactIdentity.channel == conv.channel, ContactIdentity.address == conv.address))
+        if taken is None:
+            resident.identities.append(ContactIdentity(channel=conv.channel, address=conv.address))
+    session.flush()

@@ -99,4 +99,5 @@ def view(sr: ServiceRequest) -> ServiceRequestOut:
         updated_datetime=sr.updated_at,
         expected_datetime=sr.expected_at,
         complaint_refs=[c.reference for c in sr.complaints],
+        channel=sr.channel,
     )

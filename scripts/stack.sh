@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the three local processes on loopback and stop them all together:
 #   backend (FastAPI) 127.0.0.1:$BACKEND_PORT, action server 127.0.0.1:$ACTIONS_PORT,
-#   Rasa (REST channel) 127.0.0.1:$RASA_PORT.
+#   Rasa (REST channel) 127.0.0.1:$RASA_PORT. The backend is the conversation hub: web chat, and SMS,
+#   WhatsApp and Telegram when their TWILIO_* / TELEGRAM_* settings are in the environment.
 # Expects SERVICE_TOKEN and DATABASE_URL in the environment (run.sh sets them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
 
-.venv/bin/uvicorn backend.main:app --host 127.0.0.1 --port "$BACKEND_PORT" > var/log/backend.log 2>&1 &
+RASA_URL="http://127.0.0.1:$RASA_PORT" .venv/bin/uvicorn backend.main:app --host 127.0.0.1 --port "$BACKEND_PORT" > var/log/backend.log 2>&1 &
 pids+=($!)
 BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" SANIC_HOST=127.0.0.1 \
   .venv-bot/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" > var/log/actions.log 2>&1 &
@@ -33,7 +34,11 @@ wait_for backend "http://127.0.0.1:$BACKEND_PORT/healthz"
 wait_for "action server" "http://127.0.0.1:$ACTIONS_PORT/health"
 wait_for rasa "http://127.0.0.1:$RASA_PORT/"
 cat <<MSG
-[run] everything is running. Talk to the assistant:
+[run] everything is running.
+  Web chat (a resident's view):      http://127.0.0.1:$BACKEND_PORT/chat
+  Embed it on a page:                <script src="http://127.0.0.1:$BACKEND_PORT/chat/widget.js" async></script>
+  API documentation:                 http://127.0.0.1:$BACKEND_PORT/docs
+  Straight to Rasa's REST channel:
   curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "the boiler is broken"}'
 [run] Ctrl+C stops all three.

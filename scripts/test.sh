@@ -7,6 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 mkdir -p var
+# The browser tests drive Debian's Chromium with Playwright (never a downloaded browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[test] installing Debian's chromium for the browser tests"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver \
+      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }; } > var/apt.log 2>&1 \
+      || echo "[test] could not install chromium (see var/apt.log); browser tests will say so" >&2
+  else
+    echo "[test] chromium is not installed (Debian: apt-get install chromium); browser tests will say so" >&2
+  fi
+fi
 echo "[test] ruff"
 .venv/bin/ruff check backend tests benchmarks actions scripts bot
 .venv/bin/ruff format --check backend tests benchmarks actions scripts bot

@@ -1,6 +1,7 @@
 """The backend with its hub wired to local fakes of Twilio, Telegram and a scripted Rasa, on loopback.
 
-Each test gets a fresh SQLite database and its own app; the fakes live for the module.
+Each test gets its own app on a fresh SQLite database, and again on PostgreSQL (when reachable); the
+fakes live for the module.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 from twilio.request_validator import RequestValidator
 
-from backend.db.models import Conversation, Message
+from backend.db.models import Base, Conversation, Message
 from backend.main import create_app
 from backend.services.context import FixedClock
 from backend.settings import Settings
+from tests.conftest import KEEP_TABLES
 from tests.fakes.rasa import ScriptedRasa
 from tests.fakes.servers import serve
 from tests.fakes.telegram_api import FakeTelegram
@@ -87,8 +89,8 @@ class HubApp:
         self.run(self.app.state.hub.retry_once)
 
 
-@pytest.fixture
-def hub_app(fakes: Fakes, tmp_path: Path) -> Iterator[HubApp]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_app(request: pytest.FixtureRequest, fakes: Fakes, tmp_path: Path) -> Iterator[HubApp]:
     fakes.rasa.down = False
     fakes.rasa.received.clear()
     fakes.twilio.sent.clear()
@@ -96,7 +98,7 @@ def hub_app(fakes: Fakes, tmp_path: Path) -> Iterator[HubApp]:
     fakes.telegram.calls.clear()
     clock = FixedClock(dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC))
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_database_url"),
         service_token="hub-service-token-" + "h" * 32,
         app_env="test",
         rasa_url=fakes.rasa_url,
@@ -113,5 +115,13 @@ def hub_app(fakes: Fakes, tmp_path: Path) -> Iterator[HubApp]:
         telegram_api_base=fakes.telegram_url,
     )
     app = create_app(settings, clock=clock)
-    with TestClient(app) as client:
-        yield HubApp(client, clock, fakes, app)
+    try:
+        with TestClient(app) as client:
+            yield HubApp(client, clock, fakes, app)
+    finally:
+        if request.param == "postgresql":  # the database is shared with the other PostgreSQL tests
+            tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+            engine = create_engine(settings.database_url)
+            with engine.begin() as conn:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            engine.dispose()

@@ -100,7 +100,10 @@ class Stack:
         self.start("backend", cmd, env, f"{self.backend_url}/healthz", timeout=60)
 
     def stop_backend(self) -> None:
-        for p in [p for p in self.procs if p.name == "backend"]:
+        self.stop("backend")
+
+    def stop(self, name: str) -> None:
+        for p in [p for p in self.procs if p.name == name]:
             p.stop()
             self.procs.remove(p)
 

@@ -76,3 +76,16 @@ def test_a_photo_gets_the_text_only_answer_and_is_kept(hub_app: HubApp) -> None:
     assert texts(hub_app) == [MEDIA_ONLY_TEXT]
     assert hub_app.messages()[0].payload["media"] == [{"type": "photo"}]
     assert hub_app.fakes.rasa.received == []
+
+
+def test_the_set_webhook_command_gives_telegram_our_url_and_secret(hub_app: HubApp) -> None:
+    import asyncio
+
+    from backend.channels.telegram import set_webhook
+
+    assert asyncio.run(set_webhook(hub_app.app.state.settings, "https://landlord.example/channels/telegram"))
+    method, params = hub_app.fakes.telegram.calls[-1]
+    assert method == "setWebhook"
+    assert params["url"] == "https://landlord.example/channels/telegram"
+    assert params["secret_token"] == TELEGRAM_SECRET
+    assert params["allowed_updates"] == ["message", "callback_query"]

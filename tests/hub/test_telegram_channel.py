@@ -3,8 +3,10 @@ replayed updates, and bad input, against a local fake of the Bot API."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from backend.channels.telegram import set_webhook
 from backend.channels.twilio import MEDIA_ONLY_TEXT
 from tests.fakes.telegram_api import update_button, update_message
 from tests.hub.conftest import TELEGRAM_SECRET, HubApp
@@ -79,10 +81,6 @@ def test_a_photo_gets_the_text_only_answer_and_is_kept(hub_app: HubApp) -> None:
 
 
 def test_the_set_webhook_command_gives_telegram_our_url_and_secret(hub_app: HubApp) -> None:
-    import asyncio
-
-    from backend.channels.telegram import set_webhook
-
     assert asyncio.run(set_webhook(hub_app.app.state.settings, "https://landlord.example/channels/telegram"))
     method, params = hub_app.fakes.telegram.calls[-1]
     assert method == "setWebhook"

@@ -59,7 +59,13 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
         out = await backend.call(
             "POST",
             "/api/v1/handoffs",
-            json={"conversation_id": tracker.sender_id, "channel": channel(tracker), "reason": reason, "last_message": latest_text(tracker)[:5000]},
+            json={
+                "conversation_id": tracker.sender_id,
+                "channel": channel(tracker),
+                "reason": reason,
+                "last_message": latest_text(tracker)[:5000],
+                "draft": draft(tracker),
+            },
         )
     except (backend.BackendUnavailable, backend.BackendRefused):
         dispatcher.utter_message(
@@ -70,6 +76,8 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
     if out.get("open_now"):
         place = int(out.get("position", 1))
         queue = "You're next in the queue." if place <= 1 else f"You're number {place} in the queue."
+        if place > 1 and out.get("estimated_wait_minutes"):
+            queue += f" The wait is about {int(out['estimated_wait_minutes'])} minutes."
         text = f"I've asked a member of our team to join this chat. {queue} They'll see everything you've told me, so you won't need to repeat it."
     else:
         opening = dt.datetime.fromisoformat(str(out["next_opening"])).astimezone(LONDON)
@@ -80,6 +88,45 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
         )
     dispatcher.utter_message(text=text)
     return [SlotSet("emergency_offered", False)]
+
+
+#: What the bot has captured that an agent should see instead of asking again (the backend keeps
+#: disclosed needs only when the resident consented to recording them).
+DRAFT_SLOTS = (
+    "acting_for",
+    "rep_relationship",
+    "rep_name",
+    "resident_name",
+    "contact",
+    "postcode",
+    "complaint_points",
+    "when_happened",
+    "earlier_reports",
+    "impact",
+    "outcome_wanted",
+    "legal_status",
+    "adjustments_text",
+    "needs_text",
+    "needs_consent",
+    "linked_sr_ref",
+    "last_reference",
+    "sr_kind",
+    "sr_description",
+    "sr_location",
+    "sr_since",
+    "sr_access",
+)
+
+
+def draft(tracker: Tracker) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in DRAFT_SLOTS:
+        value = tracker.get_slot(name)
+        if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            out[name] = value
+        elif value not in (None, ""):
+            out[name] = str(value)[:5000]
+    return out
 
 
 def keep_pending(kind: str, payload: dict[str, Any], key: str, extra: dict[str, Any] | None = None) -> SlotSet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import parsing
@@ -63,3 +63,27 @@ class ActionHandleFallback(Action):
             return await request_handoff(dispatcher, tracker, "misunderstood")
         dispatcher.utter_message(response="utter_default")
         return []
+
+
+#: Slots of an unfinished form, cleared when an agent hands back (the agent dealt with it).
+FORM_SLOTS = ("requested_slot", "complaint_point", "points_done", "definition_confirmed", "sr_description", "sr_location", "sr_since", "sr_access")
+
+
+class ActionResumeAfterAgent(Action):
+    """The hub tells the bot an agent handed the conversation back: say so, and what happened."""
+
+    def name(self) -> str:
+        return "action_resume_after_agent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        handback = ((tracker.latest_message or {}).get("metadata") or {}).get("handback") or {}
+        summary = str(handback.get("summary") or "").strip()
+        refs = [str(r) for r in handback.get("references") or []][:5]
+        text = "Thanks for waiting. Our team member has handed you back to me, the automated assistant."
+        if summary:
+            text += f" They noted: {summary}"
+        if refs:
+            text += f" Your open references: {', '.join(refs)}."
+        text += " Is there anything else I can help with?"
+        dispatcher.utter_message(text=text)
+        return [ActiveLoop(None), SlotSet("emergency_offered", False), *[SlotSet(name, None) for name in FORM_SLOTS]]

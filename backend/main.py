@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from backend import logging_setup
-from backend.api import calendar, complaints, conversations, errors, lookup, residents, service_requests, staff
+from backend.api import agent, calendar, complaints, conversations, errors, lookup, residents, service_requests, staff
 from backend.channels import channel_senders, telegram, twilio, webchat
 from backend.db.migrations import upgrade_to_head
 from backend.db.session import make_engine, make_sessionmaker
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             upgrade_to_head(engine)
         hub = Hub(app.state.sessionmaker, app.state.ctx.clock, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds), settings.hub_poll_seconds)
         hub.senders.update(channel_senders(settings))
+        hub.ctx_for_handoff = app.state.ctx
+        hub.handoff_hours = (settings.contact_centre_opens, settings.contact_centre_closes, settings.handoff_minutes_per_person)
         app.state.hub = hub
         retries = asyncio.get_running_loop().create_task(hub.run())
         log.info("backend started", extra={"env": settings.app_env, "policy": profile.name, "db": engine.dialect.name, "channels": sorted(hub.senders)})
@@ -96,6 +98,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lookup.router,
         staff.router,
         residents.router,
+        agent.router,
+        agent.keywords_router,
         webchat.router,
         twilio.router,
         telegram.router,

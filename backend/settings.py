@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     run_migrations_on_start: bool = True
     contact_centre_opens: str = "08:00"
     contact_centre_closes: str = "18:00"
+    handoff_minutes_per_person: int = 5  # for the rough wait a resident is told (position × this)
 
     # The conversation hub: where Rasa's REST channel listens (loopback or a private network).
     rasa_url: str = "http://127.0.0.1:5005"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from backend.api.deps import CtxDep, IntakeDep, SessionDep, StaffDep
+from backend.api.deps import BriefIntakeDep, CtxDep, IntakeDep, SessionDep, StaffDep
 from backend.api.schemas import (
     ComplaintOfferAnswer,
     ComplaintOfferIn,
@@ -19,7 +19,9 @@ from backend.api.schemas import (
     TranscriptMessage,
 )
 from backend.db.models import ComplaintOffer, Conversation, Resident
+from backend.hub.hub import AGENTS_TOPIC
 from backend.services import conversations as svc
+from backend.services import handoffs
 from backend.services.complaints import NotFound
 from backend.services.records import record_event
 
@@ -42,10 +44,19 @@ def answer(offer_id: int, data: ComplaintOfferAnswer, session: SessionDep, ctx: 
 
 
 @router.post("/handoffs", response_model=HandoffOut, status_code=201)
-def handoff(data: HandoffIn, request: Request, session: SessionDep, ctx: CtxDep, who: IntakeDep) -> HandoffOut:
-    """Ask for a person to take over this conversation; safeguarding and emergencies go to the top."""
+async def handoff(data: HandoffIn, request: Request, who: BriefIntakeDep) -> HandoffOut:
+    """Ask for a person to take over this conversation; safeguarding and emergencies go to the top.
+
+    The conversation's owner becomes the queue: the resident's next messages wait for an agent
+    instead of going to the bot, and the agents' consoles are told at once.
+    """
     s = request.app.state.settings
-    return svc.request_handoff(session, ctx, data, who.actor, s.contact_centre_opens, s.contact_centre_closes)
+    hub = request.app.state.hub
+    ctx = request.app.state.ctx
+    hours = (s.contact_centre_opens, s.contact_centre_closes, s.handoff_minutes_per_person)
+    out = await hub.db(lambda session: handoffs.request_handoff(session, ctx, data, who.actor, *hours))
+    hub.live.publish(AGENTS_TOPIC, {"type": "queue", "new": out.id})
+    return out
 
 
 def _summary(c: Conversation) -> ConversationSummary:

@@ -458,11 +458,16 @@ class ComplaintOfferOut(BaseModel):
     answered_at: dt.datetime | None
 
 
+DraftValue = Annotated[str, StringConstraints(max_length=5000)] | list[Annotated[str, StringConstraints(max_length=5000)]] | bool | None
+
+
 class HandoffIn(Strict):
     conversation_id: ConversationId
     channel: Channel
     reason: Literal["safeguarding", "emergency", "asked", "needs_person", "misunderstood", "keyword"]
     last_message: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    # What the bot had captured so far (slot name → value), so the agent need not ask again.
+    draft: dict[Annotated[str, StringConstraints(max_length=40)], DraftValue] = Field(default_factory=dict, max_length=40)
 
 
 class HandoffOut(BaseModel):
@@ -472,6 +477,68 @@ class HandoffOut(BaseModel):
     position: int
     open_now: bool
     next_opening: dt.datetime
+    estimated_wait_minutes: int | None = None  # None out of hours
+
+
+class QueueFlags(BaseModel):
+    safeguarding: bool
+    adjustments: bool
+    representative: bool
+
+
+class HandoffQueueItem(BaseModel):
+    id: int
+    conversation_id: int | None
+    channel: str
+    reason: str
+    priority: int
+    status: str
+    requested_at: dt.datetime
+    waiting_seconds: int
+    claimed_by: int | None
+    claimed_by_name: str | None
+    last_message: str | None
+    flags: QueueFlags
+
+
+class CaseBrief(BaseModel):
+    reference: str
+    kind: Literal["complaint", "service_request"]
+    status: str
+    summary: str
+
+
+class AgentConversation(BaseModel):
+    handoff: HandoffQueueItem
+    conversation: ConversationOut | None
+    draft: dict[str, DraftValue]
+    resident: ResidentOut | None
+    open_cases: list[CaseBrief]
+
+
+class AgentText(Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class HandBackIn(Strict):
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class HandoffCloseIn(Strict):
+    outcome: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class TransferIn(Strict):
+    agent_id: int
+
+
+class KeywordIn(Strict):
+    phrase: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+
+
+class KeywordOut(BaseModel):
+    id: int
+    phrase: str
 
 
 class TranscriptMessage(BaseModel):

@@ -223,7 +223,10 @@ class _Chat:
         if client_id:
             payload["client_id"] = client_id
         got = await self.hub.receive("webchat", token_address(self.token), text.strip(), payload=payload, external_id=client_id)
-        if self.conv_id is None:
+        if self.conv_id != got.conversation.id:  # the first message, or the first after an agent closed the chat
+            if self.pump_task is not None:
+                self.pump_task.cancel()
+                self.subscribed = asyncio.Event()
             self.conv_id = got.conversation.id
             self._start_pump()
             await self.subscribed.wait()

@@ -358,8 +358,29 @@ class HandoffRequest(Base):
     reason: Mapped[str] = mapped_column(String(30))
     priority: Mapped[int] = mapped_column(Integer)  # 0 = most urgent
     last_message: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | claimed | handed_back | closed
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The hub's conversation (None for a conversation held straight with Rasa, e.g. in tests).
+    conversation_pk: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    # What the bot had captured when it handed over (the complaint or repair draft), for the agent.
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(500))
+
+    agent: Mapped[StaffUser | None] = relationship(foreign_keys=[claimed_by])
+
+
+class HandoffKeyword(Base):
+    """A word or phrase that sends a conversation to a person; managers keep the list."""
+
+    __tablename__ = "handoff_keywords"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(100), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Conversation(Base):
@@ -415,7 +436,7 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
-    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    direction: Mapped[str] = mapped_column(String(4))  # in | out | note (staff only, never sent)
     sender: Mapped[str] = mapped_column(String(10))  # resident | bot | agent | system
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # buttons, the button pressed, media

@@ -20,6 +20,7 @@ class AdjustmentType(StrEnum):
     CONTACT_TIMES = "contact_times"
     EXTRA_TIME = "extra_time"
     ADVOCATE = "advocate"
+    PERSON = "needs_person"  # talk to a person, not the automated assistant: the hub hands over at once
     OTHER = "other"
 
 

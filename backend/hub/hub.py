@@ -15,16 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import Conversation, Message
+from backend.api.schemas import HandoffIn, HandoffOut
+from backend.db.models import Conversation, HandoffRequest, Message, Resident
+from backend.domain.adjustments import AdjustmentType
 from backend.domain.messaging import Choice, choice_for_reply, render_reply, whatsapp_window_open
 from backend.hub import store
 from backend.hub.live import Live, conversation_topic
 from backend.hub.rasa import RasaClient, RasaUnavailable
 from backend.hub.store import ConversationView, MessageView
-from backend.services.context import Clock
+from backend.services import handoffs
+from backend.services.context import CaseContext, Clock
 
 log = logging.getLogger("backend.hub")
 T = TypeVar("T")
@@ -72,6 +75,9 @@ class Hub:
         self.poll_seconds = poll_seconds
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[None]] = set()
+        # set by the app: what a handoff needs (the calendar for opening hours, and the hours)
+        self.ctx_for_handoff = CaseContext(profile=None, timezone=None)  # type: ignore[arg-type]
+        self.handoff_hours: tuple[str, str, int] = ("08:00", "18:00", 5)
 
     # -- database calls, off the event loop ------------------------------------------------------
     async def db(self, fn: Callable[[Session], T]) -> T:
@@ -166,6 +172,8 @@ class Hub:
         if claimed is None:
             return False
         conv, msg = claimed
+        if await self._hand_over_first(conv, msg):
+            return False
         topic = conversation_topic(conv.id)
         self.live.publish(topic, {"type": "typing", "on": True})
         metadata = {"channel": conv.channel, "hub": True}
@@ -183,6 +191,44 @@ class Hub:
         self.live.publish(topic, {"type": "typing", "on": False})
         return True
 
+    async def _hand_over_first(self, conv: ConversationView, msg: MessageView) -> bool:
+        """A managers' keyword in the message, or a resident whose record says they need a person,
+        goes straight to the contact centre instead of the bot."""
+
+        def check(session: Session) -> HandoffOut | None:
+            reason = None
+            phrase = handoffs.matching_keyword(session, msg.text)
+            if phrase is not None:
+                reason = "keyword"
+            elif _needs_person(session, conv.id) and handoffs.active_for(session, conv.id) is None and not _handed_over_before(session, conv.id):
+                reason = "needs_person"
+            if reason is None:
+                return None
+            m = session.get(Message, msg.id)
+            if m is not None:
+                m.status = "for_agent"
+            data = HandoffIn(conversation_id=conv.public_id, channel=conv.channel, reason=reason, last_message=msg.text[:5000])
+            return handoffs.request_handoff(session, self.ctx_for_handoff, data, "hub", *self.handoff_hours)
+
+        out = await self.db(check)
+        if out is None:
+            return False
+        self.live.publish(AGENTS_TOPIC, {"type": "queue"})
+        await self.say(conv.id, "system", handoff_message(out))
+        return True
+
+    async def bot_event(self, conv_id: int, intent: str, extra: dict[str, Any]) -> bool:
+        """Tell the bot something happened outside the chat (an agent handed back) and send what it says."""
+        conv = await self.db(lambda s: ConversationView.of(s.get(Conversation, conv_id)))  # type: ignore[arg-type]
+        try:
+            replies = await self.rasa.turn(conv.public_id, f"/{intent}", {"channel": conv.channel, "hub": True, **extra})
+        except RasaUnavailable:
+            return False
+        out_ids = await self.db(lambda s: self._record_replies(s, conv, None, replies))
+        for out_id in out_ids:
+            await self.deliver(out_id)
+        return True
+
     async def _assistant_down(self, conv: ConversationView, msg: MessageView) -> None:
         now = self.now()
 
@@ -198,9 +244,9 @@ class Hub:
         if notice is not None:
             await self.deliver(notice)
 
-    def _record_replies(self, session: Session, conv: ConversationView, msg_id: int, replies: list[dict[str, Any]]) -> list[int]:
+    def _record_replies(self, session: Session, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]]) -> list[int]:
         now = self.now()
-        m = session.get(Message, msg_id)
+        m = session.get(Message, msg_id) if msg_id is not None else None
         if m is not None:
             m.status = "handled"
         ids: list[int] = []
@@ -326,3 +372,29 @@ def _prepare_send(session: Session, msg_id: int, now: dt.datetime) -> tuple[Conv
         return ConversationView.of(conv), MessageView.of(msg), "claimed"
     session.refresh(msg)
     return ConversationView.of(conv), MessageView.of(msg), None
+
+
+def _needs_person(session: Session, conv_id: int) -> bool:
+    conv = session.get(Conversation, conv_id)
+    if conv is None or conv.resident_id is None:
+        return False
+    resident = session.get(Resident, conv.resident_id)
+    return bool(resident and any(a.type == AdjustmentType.PERSON.value for a in resident.adjustments))
+
+
+def _handed_over_before(session: Session, conv_id: int) -> bool:
+    return session.scalar(select(HandoffRequest.id).where(HandoffRequest.conversation_pk == conv_id).limit(1)) is not None
+
+
+def handoff_message(out: HandoffOut) -> str:
+    """What the resident is told when they are put through to a person: honest about the wait."""
+    if out.open_now:
+        place = "You're next in the queue." if out.position <= 1 else f"You're number {out.position} in the queue."
+        wait = f" The wait is about {out.estimated_wait_minutes} minutes." if out.estimated_wait_minutes and out.position > 1 else ""
+        return f"I've asked a member of our team to join this chat. {place}{wait} They'll see everything you've told me."
+    opening = out.next_opening
+    return (
+        "Our contact centre is closed right now. I've left your message for the team and someone will reply "
+        f"when we open, {opening:%A} at {opening:%H:%M}. You can keep adding to your message here and nothing is lost. "
+        "If anyone is in danger, call 999; for a gas smell call 0800 111 999."
+    )

@@ -225,4 +225,9 @@ def conversations_waiting_for_bot(session: Session, before: dt.datetime, abandon
 
 
 def transcript(session: Session, conv_id: int, after_id: int = 0) -> list[Message]:
-    return list(session.scalars(select(Message).where(Message.conversation_id == conv_id, Message.id > after_id).order_by(Message.id)))
+    """What the resident sees of the conversation: both directions, never the staff's internal notes."""
+    return list(
+        session.scalars(
+            select(Message).where(Message.conversation_id == conv_id, Message.id > after_id, Message.direction.in_(("in", "out"))).order_by(Message.id)
+        )
+    )

@@ -36,6 +36,9 @@ class ScriptedRasa:
             replies: list[dict[str, Any]] = [{"recipient_id": sender, "text": "Shall I go ahead?", "buttons": BUTTONS}]
         elif message == "/affirm":
             replies = [{"recipient_id": sender, "text": "You chose yes."}]
+        elif message == "/agent_handed_back":
+            summary = body.get("metadata", {}).get("handback", {}).get("summary", "")
+            replies = [{"recipient_id": sender, "text": f"You're back with the assistant. {summary}".strip()}]
         elif message == "long":
             replies = [{"recipient_id": sender, "text": LONG}]
         elif message == "picture":

@@ -20,12 +20,17 @@ from backend.api.deps import BriefStaffDep, Principal, require_brief
 from backend.api.schemas import (
     AgentConversation,
     AgentText,
+    ComplaintCreate,
+    ComplaintOut,
+    ContactIdentityIn,
     ConversationOut,
     HandBackIn,
     HandoffCloseIn,
     HandoffQueueItem,
     KeywordIn,
     KeywordOut,
+    ServiceRequestCreate,
+    ServiceRequestOut,
     TranscriptMessage,
     TransferIn,
 )
@@ -34,7 +39,10 @@ from backend.domain.ombudsman import Moment, signposting
 from backend.domain.rules import RuleViolation
 from backend.hub.hub import AGENTS_TOPIC, Hub
 from backend.hub.live import conversation_topic
+from backend.services import complaints as complaints_svc
 from backend.services import handoffs, staff
+from backend.services import service_requests as requests_svc
+from backend.services.records import record_event
 from backend.services.residents import resident_out
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent console"])
@@ -302,3 +310,52 @@ async def add_keyword(data: KeywordIn, request: Request, who: ManagerOnly) -> Ke
 @keywords_router.delete("/{keyword_id}", status_code=204)
 async def remove_keyword(keyword_id: int, request: Request, who: ManagerOnly) -> None:
     await _hub(request).db(lambda s: handoffs.remove_keyword(s, keyword_id, _me(s, who)))
+
+
+def _with_conversation(session: Session, req_conv: int | None, resident: Any) -> None:
+    """Name the hub's conversation as the resident's identity, so it joins their record (as the bot does)."""
+    conv = session.get(Conversation, req_conv) if req_conv else None
+    if conv is not None and not any(i.address == conv.public_id for i in resident.identities):
+        resident.identities.append(ContactIdentityIn(channel=conv.channel, address=conv.public_id))
+
+
+@router.post("/handoffs/{handoff_id}/complaint", response_model=ComplaintOut, status_code=201)
+async def complaint_from_handoff(handoff_id: int, data: ComplaintCreate, request: Request, who: AgentDep) -> ComplaintOut:
+    """Record the complaint the agent took (the console prefills it from the bot's draft). The same
+    rules apply as for the bot; the resident is told the reference and the acknowledgement date."""
+    hub = _hub(request)
+    ctx = hub.ctx_for_handoff
+
+    def make(session: Session) -> tuple[ComplaintOut, int | None]:
+        req = handoffs.holding(session, handoff_id, _me(session, who))
+        _with_conversation(session, req.conversation_pk, data.resident)
+        complaint = complaints_svc.create(session, ctx, data, who.actor)
+        record_event(session, "complaint_from_handoff", who.actor, complaint_id=complaint.id, handoff_id=req.id)
+        return complaints_svc.view(session, ctx, complaint), req.conversation_pk
+
+    out, conv_id = await hub.db(make)
+    if conv_id is not None:
+        ack = out.stages[0].acknowledge_by if out.stages else None
+        when = f" We'll acknowledge it by {ack:%A} {ack.day} {ack:%B %Y}." if ack else ""
+        await hub.say(conv_id, "system", f"Your complaint is logged. Your reference is {out.reference}.{when}")
+    return out
+
+
+@router.post("/handoffs/{handoff_id}/service-request", response_model=ServiceRequestOut, status_code=201)
+async def service_request_from_handoff(handoff_id: int, data: ServiceRequestCreate, request: Request, who: AgentDep) -> ServiceRequestOut:
+    """Record the repair or other request the agent took; the resident is told the reference."""
+    hub = _hub(request)
+    ctx = hub.ctx_for_handoff
+
+    def make(session: Session) -> tuple[ServiceRequestOut, int | None]:
+        req = handoffs.holding(session, handoff_id, _me(session, who))
+        if data.resident is not None:
+            _with_conversation(session, req.conversation_pk, data.resident)
+        sr = requests_svc.create(session, ctx, data, who.actor)
+        record_event(session, "service_request_from_handoff", who.actor, service_request_id=sr.id, handoff_id=req.id)
+        return requests_svc.view(sr), req.conversation_pk
+
+    out, conv_id = await hub.db(make)
+    if conv_id is not None:
+        await hub.say(conv_id, "system", f"Your request is logged. Your reference is {out.service_request_id}.")
+    return out

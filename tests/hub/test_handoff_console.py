@@ -213,3 +213,24 @@ def test_the_live_feed_tells_a_console_when_the_queue_changes(hub_app: HubApp) -
     with hub_app.client.websocket_connect("/api/v1/agent/live") as ws:
         ws.send_json({"type": "auth", "token": "not-a-token"})
         assert ws.receive_json()["type"] == "error"
+
+
+def test_the_agent_turns_the_conversation_into_a_complaint_with_the_same_rules_as_the_bot(hub_app: HubApp) -> None:
+    out = hand_over(hub_app, draft={"resident_name": "Amira Khan", "complaint_points": ["Nobody came to fix the damp"], "outcome_wanted": "fix it"})
+    agent, _ = login(hub_app, "agent")
+    body = {
+        "channel": "sms",
+        "resident": {"name": "Amira Khan", "postcode": "LS6 2AB"},
+        "definition": {"points": ["Nobody came to fix the damp"], "outcomes": ["fix it"], "confirmed_by_resident": True},
+    }
+    assert hub_app.client.post(f"/api/v1/agent/handoffs/{out['id']}/complaint", json=body, headers=agent).status_code == 409  # not claimed
+    hub_app.client.post(f"/api/v1/agent/handoffs/{out['id']}/claim", headers=agent)
+    bad = hub_app.client.post(f"/api/v1/agent/handoffs/{out['id']}/complaint", json={**body, "channel": "pigeon"}, headers=agent)
+    assert bad.status_code == 422
+    made = hub_app.client.post(f"/api/v1/agent/handoffs/{out['id']}/complaint", json=body, headers=agent)
+    assert made.status_code == 201, made.text
+    ref = made.json()["reference"]
+    assert ref.startswith("CMP-") and ref in hub_app.fakes.twilio.bodies_to(RESIDENT)[-1]
+    assert hub_app.conversations()[0].resident_id == made.json()["resident"]["id"]
+    view = hub_app.client.get(f"/api/v1/agent/handoffs/{out['id']}", headers=agent).json()
+    assert [c["reference"] for c in view["open_cases"]] == [ref]

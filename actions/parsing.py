@@ -164,6 +164,8 @@ ADJUSTMENTS: list[tuple[str, re.Pattern[str]]] = [
     ("contact_times", re.compile(r"morning|afternoon|evening|after \d|before \d|weekday|\bam\b|\bpm\b|o'?clock", re.I)),
     ("advocate", re.compile(r"advocate", re.I)),
     ("extra_time", re.compile(r"more time|extra time|take my time", re.I)),
+    # next time, the hub puts them straight through to the contact centre
+    ("needs_person", re.compile(r"(real|actual) person|(speak|talk)(ing)? to (a |someone|somebody)|not (a |the )?(bot|robot|computer)", re.I)),
 ]
 
 

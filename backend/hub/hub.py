@@ -154,7 +154,7 @@ class Hub:
     async def _route_one(self, conv_id: int) -> bool:
         now = self.now()
 
-        def claim(session: Session) -> tuple[ConversationView, MessageView] | None:
+        def claim(session: Session) -> tuple[ConversationView, MessageView, HandoffOut | None] | None:
             conv = session.get(Conversation, conv_id)
             if conv is None or conv.owner != "bot":
                 return None
@@ -162,17 +162,19 @@ class Hub:
                 done = session.execute(
                     update(Message).where(Message.id == msg.id, Message.status == msg.status).values(status="routing", attempts=Message.attempts + 1)
                 )
-                if done.rowcount == 1:  # type: ignore[attr-defined]
-                    session.refresh(msg)
-                    return ConversationView.of(conv), MessageView.of(msg)
-                return None
+                if done.rowcount != 1:  # type: ignore[attr-defined]
+                    return None
+                session.refresh(msg)
+                return ConversationView.of(conv), MessageView.of(msg), self._hand_over_first(session, conv, msg)
             return None
 
         claimed = await self.db(claim)
         if claimed is None:
             return False
-        conv, msg = claimed
-        if await self._hand_over_first(conv, msg):
+        conv, msg, handed_over = claimed
+        if handed_over is not None:
+            self.live.publish(AGENTS_TOPIC, {"type": "queue", "new": handed_over.id})
+            await self.say(conv.id, "system", handoff_message(handed_over))
             return False
         topic = conversation_topic(conv.id)
         self.live.publish(topic, {"type": "typing", "on": True})
@@ -191,31 +193,19 @@ class Hub:
         self.live.publish(topic, {"type": "typing", "on": False})
         return True
 
-    async def _hand_over_first(self, conv: ConversationView, msg: MessageView) -> bool:
+    def _hand_over_first(self, session: Session, conv: Conversation, msg: Message) -> HandoffOut | None:
         """A managers' keyword in the message, or a resident whose record says they need a person,
-        goes straight to the contact centre instead of the bot."""
-
-        def check(session: Session) -> HandoffOut | None:
-            reason = None
-            phrase = handoffs.matching_keyword(session, msg.text)
-            if phrase is not None:
-                reason = "keyword"
-            elif _needs_person(session, conv.id) and handoffs.active_for(session, conv.id) is None and not _handed_over_before(session, conv.id):
-                reason = "needs_person"
-            if reason is None:
-                return None
-            m = session.get(Message, msg.id)
-            if m is not None:
-                m.status = "for_agent"
-            data = HandoffIn(conversation_id=conv.public_id, channel=conv.channel, reason=reason, last_message=msg.text[:5000])
-            return handoffs.request_handoff(session, self.ctx_for_handoff, data, "hub", *self.handoff_hours)
-
-        out = await self.db(check)
-        if out is None:
-            return False
-        self.live.publish(AGENTS_TOPIC, {"type": "queue"})
-        await self.say(conv.id, "system", handoff_message(out))
-        return True
+        goes straight to the contact centre instead of the bot (in the same transaction as the claim)."""
+        reason = None
+        if handoffs.matching_keyword(session, msg.text) is not None:
+            reason = "keyword"
+        elif _needs_person(session, conv.id) and not _handed_over_before(session, conv.id):
+            reason = "needs_person"
+        if reason is None:
+            return None
+        msg.status = "for_agent"
+        data = HandoffIn(conversation_id=conv.public_id, channel=conv.channel, reason=reason, last_message=msg.text[:5000])
+        return handoffs.request_handoff(session, self.ctx_for_handoff, data, "hub", *self.handoff_hours)
 
     async def bot_event(self, conv_id: int, intent: str, extra: dict[str, Any]) -> bool:
         """Tell the bot something happened outside the chat (an agent handed back) and send what it says."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,11 +21,11 @@ import pytest
 from twilio.request_validator import RequestValidator
 from websockets.sync.client import ClientConnection, connect
 
-from tests.actions.conftest import create_officer, login
+from tests.actions.conftest import OFFICER_PASSWORD, create_officer, login
 from tests.fakes.servers import serve
 from tests.fakes.telegram_api import FakeTelegram, update_button, update_message
 from tests.fakes.twilio_api import FakeTwilio
-from tests.processes import BOT_PYTHON, MODEL, Stack, running
+from tests.processes import BACKEND_PYTHON, BOT_PYTHON, MODEL, ROOT, Stack, running
 
 ACCOUNT_SID = "AC" + "e" * 32
 TWILIO_TOKEN = "e2e-twilio-token"
@@ -274,6 +275,45 @@ def test_a_complaint_made_on_each_channel(world: World, channel: str) -> None:
     assert linked == case["resident"]["id"], "the conversation is linked to the resident's record"
     rows = transcript(world, channel)
     assert len([r for r in rows if r[0] == "in"]) == 15 and all(r[2] == "handled" for r in rows if r[0] == "in")
+
+
+def agent_login(world: World) -> dict[str, str]:
+    email = f"agent-{uuid.uuid4().hex[:6]}@landlord.example"
+    subprocess.run(
+        [str(BACKEND_PYTHON), "-m", "backend.cli", "create-user", "--email", email, "--name", "Ada Agent", "--role", "agent", "--password-stdin"],
+        input=OFFICER_PASSWORD + "\n",
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{world.stack.db_path}"},
+        check=True,
+        capture_output=True,
+    )
+    return {"Authorization": f"Bearer {login(world.stack, email)}"}
+
+
+def test_an_agent_takes_over_an_sms_conversation_and_hands_it_back(world: World) -> None:
+    me = Texting(world)
+    person = me.says("can I talk to a real person please")
+    assert "member of our team" in person or "contact centre is closed" in person, me.history()
+    agent = agent_login(world)
+    api = f"{world.stack.backend_url}/api/v1/agent"
+    queue = httpx.get(f"{api}/queue", headers=agent, timeout=10).json()
+    mine = next(q for q in queue if q["channel"] == "sms" and q["status"] == "queued")
+    assert mine["reason"] == "asked"
+    assert httpx.post(f"{api}/handoffs/{mine['id']}/claim", headers=agent, timeout=10).status_code == 200
+    r = httpx.post(f"{api}/handoffs/{mine['id']}/messages", json={"text": "Hello, this is Ada. How can I help?"}, headers=agent, timeout=10)
+    assert r.status_code == 201
+    assert world.twilio.bodies_to(me.number)[-1] == "Hello, this is Ada. How can I help?"  # it left as an SMS
+    before = len(world.twilio.bodies_to(me.number))
+    me.says("my boiler has been broken for a week")
+    assert len(world.twilio.bodies_to(me.number)) == before  # the bot stays quiet while Ada has it
+    view = httpx.get(f"{api}/handoffs/{mine['id']}", headers=agent, timeout=10).json()
+    assert view["conversation"]["messages"][-1]["text"] == "my boiler has been broken for a week"
+    back = httpx.post(f"{api}/handoffs/{mine['id']}/hand-back", json={"summary": "Heating engineer booked for tomorrow."}, headers=agent, timeout=30)
+    assert back.status_code == 200
+    resumed = world.twilio.bodies_to(me.number)[-1]
+    assert "handed you back" in resumed and "Heating engineer booked" in resumed, resumed
+    assert "Ombudsman" in me.says("how do I contact the housing ombudsman"), me.history()
 
 
 def test_a_text_sent_while_the_assistant_is_down_is_kept_and_answered_when_it_returns(world: World) -> None:

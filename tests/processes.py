@@ -68,7 +68,7 @@ class Stack:
 
     def start(self, name: str, cmd: list[str], env: dict[str, str], health: str, timeout: float = 180) -> None:
         log = self.tmp / f"{name}.log"
-        fh = log.open("wb")
+        fh = log.open("ab")  # a restarted process appends: both runs stay readable
         popen = subprocess.Popen(
             cmd, cwd=ROOT, env={**os.environ, **env}, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )

@@ -185,9 +185,10 @@ class _Chat:
             if msg.id not in self.sent_ids:
                 self.sent_ids.add(msg.id)
                 await self.send(msg.as_event())
+        await self.send({"type": "replayed"})  # the browser may announce new messages again from here
 
-    async def send_error(self, detail: str) -> None:
-        await self.send({"type": "error", "detail": detail})
+    async def send_error(self, detail: str, client_id: str | None = None) -> None:
+        await self.send({"type": "error", "detail": detail, **({"client_id": client_id} if client_id else {})})
 
     def _too_fast(self) -> bool:
         now = asyncio.get_running_loop().time()
@@ -201,16 +202,16 @@ class _Chat:
         if kind == "message":
             text = frame.get("text")
             if not isinstance(text, str) or not text.strip():
-                await self.send_error("Please type a message before sending.")
+                await self.send_error("Please type a message before sending.", client_id)
                 return
             if len(text) > MAX_TEXT:
-                await self.send_error(f"That message is too long. Please keep it under {MAX_TEXT} characters, or send it in parts.")
+                await self.send_error(f"That message is too long. Please keep it under {MAX_TEXT} characters, or send it in parts.", client_id)
                 return
             payload: dict[str, Any] = {}
         elif kind == "choice":
             choice, title = frame.get("payload"), frame.get("title")
             if not isinstance(choice, str) or not choice or len(choice) > 500:
-                await self.send_error("That button could not be read. Please type your answer instead.")
+                await self.send_error("That button could not be read. Please type your answer instead.", client_id)
                 return
             text = str(title or choice)[:200]
             payload = {"choice": choice, "title": text}
@@ -218,7 +219,7 @@ class _Chat:
             await self.send_error("Unknown message type.")
             return
         if self._too_fast():
-            await self.send_error("You're sending messages very quickly. Please wait a moment and try again.")
+            await self.send_error("You're sending messages very quickly. Please wait a moment and try again.", client_id)
             return
         if client_id:
             payload["client_id"] = client_id

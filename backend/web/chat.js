@@ -219,6 +219,9 @@
       case "error":
         onError(data);
         break;
+      case "replayed":
+        endReplay(); /* the server has sent everything this page missed */
+        break;
       default:
         break;
     }
@@ -315,7 +318,7 @@
   function onError(data) {
     var detail = typeof data.detail === "string" && data.detail ? data.detail : "Something went wrong. Please try again.";
     /* errors answer the frame just sent: the oldest unconfirmed message was refused, so don't resend it */
-    var refused = null;
+    var refused = typeof data.client_id === "string" && outbox.has(data.client_id) ? data.client_id : null;
     outbox.forEach(function (item, clientId) {
       if (!refused && item.sent) {
         refused = clientId;

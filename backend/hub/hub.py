@@ -186,9 +186,7 @@ class Hub:
             self.live.publish(topic, {"type": "typing", "on": False})
             await self._assistant_down(conv, msg)
             return False
-        out_ids = await self.db(lambda s: self._record_replies(s, conv, msg.id, replies))
-        for out_id in out_ids:
-            await self.deliver(out_id)
+        await self._send_replies(conv, msg.id, replies)
         # after the replies, so "typing" covers the whole turn and its end marks the turn complete
         self.live.publish(topic, {"type": "typing", "on": False})
         return True
@@ -214,9 +212,7 @@ class Hub:
             replies = await self.rasa.turn(conv.public_id, f"/{intent}", {"channel": conv.channel, "hub": True, **extra})
         except RasaUnavailable:
             return False
-        out_ids = await self.db(lambda s: self._record_replies(s, conv, None, replies))
-        for out_id in out_ids:
-            await self.deliver(out_id)
+        await self._send_replies(conv, None, replies)
         return True
 
     async def _assistant_down(self, conv: ConversationView, msg: MessageView) -> None:
@@ -234,12 +230,28 @@ class Hub:
         if notice is not None:
             await self.deliver(notice)
 
-    def _record_replies(self, session: Session, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]]) -> list[int]:
+    async def _send_replies(self, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]]) -> None:
+        """Store the bot's replies and send them. Web chat with the browser connected is sent in the
+        same transaction that stores them (one database round trip per turn, not two per reply)."""
+        topic = conversation_topic(conv.id)
+        live = conv.channel == "webchat" and self.live.listeners(topic) > 0
+        stored = await self.db(lambda s: self._record_replies(s, conv, msg_id, replies, live))
+        for view in stored:
+            if conv.channel == "webchat":
+                if view.status == "sent":
+                    self.live.publish(topic, view.as_event())
+            else:
+                await self.deliver(view.id)
+
+    def _record_replies(self, session: Session, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]], live: bool) -> list[MessageView]:
         now = self.now()
         m = session.get(Message, msg_id) if msg_id is not None else None
         if m is not None:
             m.status = "handled"
-        ids: list[int] = []
+        current = session.get(Conversation, conv.id)
+        # the owner is read in this transaction: once an agent has the conversation the bot is silent
+        status = "suppressed" if current is not None and current.owner == "agent" else ("sent" if live else "pending")
+        stored: list[MessageView] = []
         for reply in replies:
             choices = [Choice(str(b.get("title", "")), str(b.get("payload", ""))) for b in reply.get("buttons") or [] if isinstance(b, dict)]
             text = str(reply.get("text") or "")
@@ -248,12 +260,15 @@ class Hub:
                 text = custom["text"]
             image = reply.get("image") if isinstance(reply.get("image"), str) else None
             for part, payload in render_reply(conv.channel, text, choices, image):
-                ids.append(store.record_outbound(session, conv.id, "bot", part, dict(payload), now).id)
-            if choices and conv.channel in ("sms", "whatsapp"):
-                c = session.get(Conversation, conv.id)
-                if c is not None:
-                    c.pending_choices = [{"title": x.title, "payload": x.payload} for x in choices]
-        return ids
+                out = store.record_outbound(session, conv.id, "bot", part, dict(payload), now, status="pending" if conv.channel != "webchat" else status)
+                if out.status == "sent":
+                    out.sent_at, out.next_attempt_at = now, None
+                elif out.status == "suppressed":
+                    out.next_attempt_at, out.last_error = None, "an agent owns this conversation"
+                stored.append(MessageView.of(out))
+            if choices and conv.channel in ("sms", "whatsapp") and current is not None:
+                current.pending_choices = [{"title": x.title, "payload": x.payload} for x in choices]
+        return stored
 
     # -- outbound -----------------------------------------------------------------------------------
     async def say(self, conv_id: int, sender: str, text: str, payload: dict[str, Any] | None = None, agent_id: int | None = None) -> MessageView:

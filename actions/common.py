@@ -80,7 +80,8 @@ async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, re
             queue += f" The wait is about {int(out['estimated_wait_minutes'])} minutes."
         text = f"I've asked a member of our team to join this chat. {queue} They'll see everything you've told me, so you won't need to repeat it."
     else:
-        opening = dt.datetime.fromisoformat(str(out["next_opening"])).astimezone(LONDON)
+        # Python 3.10 (Rasa's) does not read a trailing "Z"
+        opening = dt.datetime.fromisoformat(str(out["next_opening"]).replace("Z", "+00:00")).astimezone(LONDON)
         text = (
             "Our contact centre is closed right now. I've left your message for the team and someone will pick it up "
             f"when we open, {opening:%A} at {opening:%H:%M}. Everything you've told me is kept. "

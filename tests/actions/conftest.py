@@ -141,7 +141,8 @@ def login(stack: Stack, email: str = "officer@landlord.example") -> str:
 def actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Actions]:
     _need_bot_env()
     tmp: Path = tmp_path_factory.mktemp("actions")
-    with running(tmp, actions=True) as stack:
+    # open all day on working days, so the open-hours answer is the one tested here (tests/e2e test closed hours)
+    with running(tmp, actions=True, backend_env={"CONTACT_CENTRE_OPENS": "00:00", "CONTACT_CENTRE_CLOSES": "23:59"}) as stack:
         create_officer(f"sqlite:///{tmp / 'complaints.db'}")
         yield Actions(stack, login(stack))
 

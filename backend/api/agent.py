@@ -97,6 +97,8 @@ def _message(m: Message) -> TranscriptMessage:
         buttons=list(payload.get("buttons") or payload.get("choices") or []),
         media=list(payload.get("media") or []),
         error=m.last_error,
+        agent_id=m.agent_id,
+        agent_name=payload.get("agent_name"),
     )
 
 
@@ -165,7 +167,13 @@ async def add_note(handoff_id: int, data: AgentText, request: Request, who: Agen
     """An internal note: kept in the record, never sent to the resident."""
     hub = _hub(request)
     now = hub.now()
-    return await hub.db(lambda s: _message(handoffs.note(s, handoff_id, _me(s, who), now, data.text)))
+    out = await hub.db(lambda s: _message(handoffs.note(s, handoff_id, _me(s, who), now, data.text)))
+    conv_id = await hub.db(lambda s: handoffs.get(s, handoff_id).conversation_pk)
+    if conv_id is not None:  # staff watching see it at once; never the resident's topic
+        event = {"type": "message", "id": out.id, "conversation_id": conv_id, "direction": "note", "sender": "agent", "text": out.text}
+        event["at"] = out.created_at.isoformat()
+        hub.live.publish(conversation_topic(conv_id), event)
+    return out
 
 
 @router.post("/handoffs/{handoff_id}/transfer", response_model=HandoffQueueItem)
@@ -328,7 +336,8 @@ async def complaint_from_handoff(handoff_id: int, data: ComplaintCreate, request
 
     def make(session: Session) -> tuple[ComplaintOut, int | None]:
         req = handoffs.holding(session, handoff_id, _me(session, who))
-        _with_conversation(session, req.conversation_pk, data.resident)
+        if data.representative is None:  # a representative's chat is theirs, not the resident's identity
+            _with_conversation(session, req.conversation_pk, data.resident)
         complaint = complaints_svc.create(session, ctx, data, who.actor)
         record_event(session, "complaint_from_handoff", who.actor, complaint_id=complaint.id, handoff_id=req.id)
         return complaints_svc.view(session, ctx, complaint), req.conversation_pk

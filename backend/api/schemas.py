@@ -552,6 +552,8 @@ class TranscriptMessage(BaseModel):
     buttons: list[dict[str, str]] = []
     media: list[dict[str, str]] = []
     error: str | None = None
+    agent_id: int | None = None  # who sent it, for an agent's message or note
+    agent_name: str | None = None
 
 
 class ConversationSummary(BaseModel):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from backend.hub import store
 from backend.hub.hub import Hub
-from backend.hub.live import conversation_topic
+from backend.hub.live import resident_topic
 from backend.hub.store import MessageView
 
 log = logging.getLogger("backend.webchat")
@@ -158,7 +158,7 @@ class _Chat:
 
     async def _pump(self) -> None:
         assert self.conv_id is not None
-        async with self.hub.live.subscribe(conversation_topic(self.conv_id)) as queue:
+        async with self.hub.live.subscribe(resident_topic(self.conv_id)) as queue:
             self.subscribed.set()
             while True:
                 event = await queue.get()

@@ -23,7 +23,7 @@ from backend.db.models import Conversation, HandoffRequest, Message, Resident
 from backend.domain.adjustments import AdjustmentType
 from backend.domain.messaging import Choice, choice_for_reply, render_reply, whatsapp_window_open
 from backend.hub import store
-from backend.hub.live import Live, conversation_topic
+from backend.hub.live import Live, conversation_topic, resident_topic
 from backend.hub.rasa import RasaClient, RasaUnavailable
 from backend.hub.store import ConversationView, MessageView
 from backend.services import handoffs
@@ -100,6 +100,12 @@ class Hub:
     def now(self) -> dt.datetime:
         return self.clock.now()
 
+    def publish(self, conv_id: int, event: dict[str, Any]) -> int:
+        """To the resident's open web chat and to staff watching; returns how many resident sockets took it
+        (a staff console watching is not delivery to the resident)."""
+        self.live.publish(conversation_topic(conv_id), event)
+        return self.live.publish(resident_topic(conv_id), event)
+
     # -- inbound ------------------------------------------------------------------------------------
     async def receive(
         self,
@@ -130,7 +136,7 @@ class Hub:
 
         got = await self.db(keep)
         if got.message is not None:
-            self.live.publish(conversation_topic(got.conversation.id), got.message.as_event())
+            self.publish(got.conversation.id, got.message.as_event())
             if got.message.status == "for_agent":
                 self.live.publish(AGENTS_TOPIC, {"type": "resident_message", "conversation_id": got.conversation.id})
         return got
@@ -176,19 +182,18 @@ class Hub:
             self.live.publish(AGENTS_TOPIC, {"type": "queue", "new": handed_over.id})
             await self.say(conv.id, "system", handoff_message(handed_over))
             return False
-        topic = conversation_topic(conv.id)
-        self.live.publish(topic, {"type": "typing", "on": True})
+        self.publish(conv.id, {"type": "typing", "on": True})
         metadata = {"channel": conv.channel, "hub": True}
         try:
             replies = await self.rasa.turn(conv.public_id, str(msg.payload.get("choice") or msg.text), metadata)
         except RasaUnavailable as exc:
             log.warning("assistant unavailable", extra={"conversation": conv.id, "error": str(exc)})
-            self.live.publish(topic, {"type": "typing", "on": False})
+            self.publish(conv.id, {"type": "typing", "on": False})
             await self._assistant_down(conv, msg)
             return False
         await self._send_replies(conv, msg.id, replies)
         # after the replies, so "typing" covers the whole turn and its end marks the turn complete
-        self.live.publish(topic, {"type": "typing", "on": False})
+        self.publish(conv.id, {"type": "typing", "on": False})
         return True
 
     def _hand_over_first(self, session: Session, conv: Conversation, msg: Message) -> HandoffOut | None:
@@ -233,13 +238,12 @@ class Hub:
     async def _send_replies(self, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]]) -> None:
         """Store the bot's replies and send them. Web chat with the browser connected is sent in the
         same transaction that stores them (one database round trip per turn, not two per reply)."""
-        topic = conversation_topic(conv.id)
-        live = conv.channel == "webchat" and self.live.listeners(topic) > 0
+        live = conv.channel == "webchat" and self.live.listeners(resident_topic(conv.id)) > 0
         stored = await self.db(lambda s: self._record_replies(s, conv, msg_id, replies, live))
         for view in stored:
             if conv.channel == "webchat":
                 if view.status == "sent":
-                    self.live.publish(topic, view.as_event())
+                    self.publish(conv.id, view.as_event())
             else:
                 await self.deliver(view.id)
 
@@ -290,7 +294,7 @@ class Hub:
             return "missing"
         conv, msg, decided = prepared
         if decided == "webchat":
-            if self.live.publish(conversation_topic(conv.id), msg.as_event()):
+            if self.publish(conv.id, msg.as_event()):
                 await self._finish(msg_id, status="sent")
                 return "sent"
             return "pending"  # delivered from the record when the browser reconnects
@@ -299,7 +303,7 @@ class Hub:
         status, provider_id, error = await self._send(conv, msg)
         await self._finish(msg_id, status=status, provider_id=provider_id, error=error)
         if status == "sent":
-            self.live.publish(conversation_topic(conv.id), msg.as_event())
+            self.publish(conv.id, msg.as_event())
         return status
 
     async def _send(self, conv: ConversationView, msg: MessageView) -> tuple[str, str | None, str | None]:

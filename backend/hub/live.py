@@ -48,4 +48,10 @@ class Live:
 
 
 def conversation_topic(conv_id: int) -> str:
+    """Staff watching a conversation (the agent console): every event, internal notes included."""
     return f"conversation:{conv_id}"
+
+
+def resident_topic(conv_id: int) -> str:
+    """The resident's own open web chat sockets: what they see, and what counts as delivered."""
+    return f"resident:{conv_id}"

@@ -61,11 +61,12 @@ class MessageView:
         out: dict[str, Any] = {
             "type": "message",
             "id": self.id,
+            "conversation_id": self.conversation_id,
             "sender": self.sender,
             "text": self.text,
             "at": self.created_at.isoformat(),
         }
-        for key in ("buttons", "image", "client_id", "title"):
+        for key in ("buttons", "image", "client_id", "title", "agent_name"):
             if key in self.payload:
                 out[key] = self.payload[key]
         return out

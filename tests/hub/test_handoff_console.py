@@ -234,3 +234,23 @@ def test_the_agent_turns_the_conversation_into_a_complaint_with_the_same_rules_a
     assert hub_app.conversations()[0].resident_id == made.json()["resident"]["id"]
     view = hub_app.client.get(f"/api/v1/agent/handoffs/{out['id']}", headers=agent).json()
     assert [c["reference"] for c in view["open_cases"]] == [ref]
+
+
+def test_a_console_watching_is_not_delivery_to_a_resident_whose_chat_is_closed(hub_app: HubApp) -> None:
+    with hub_app.client.websocket_connect("/channels/webchat/ws") as chat:
+        chat.send_json({"type": "hello", "token": None})
+        chat.receive_json()
+        chat.send_json({"type": "message", "text": "I want a person", "client_id": "p1"})
+        while chat.receive_json() != {"type": "typing", "on": False}:
+            pass
+    conv = hub_app.conversations()[0]
+    body = {"conversation_id": conv.public_id, "channel": "webchat", "reason": "asked"}
+    handoff = hub_app.client.post("/api/v1/handoffs", json=body, headers=SERVICE).json()
+    agent, _ = login(hub_app, "agent")
+    hub_app.client.post(f"/api/v1/agent/handoffs/{handoff['id']}/claim", headers=agent)
+    with hub_app.client.websocket_connect("/api/v1/agent/live") as console:
+        console.send_json({"type": "auth", "token": agent["Authorization"].split()[1]})
+        assert console.receive_json()["type"] == "ready"
+        console.send_json({"type": "watch", "conversation_id": conv.id})
+        sent = hub_app.client.post(f"/api/v1/agent/handoffs/{handoff['id']}/messages", json={"text": "Hello?"}, headers=agent).json()
+        assert sent["status"] == "pending"  # the resident's chat is closed: they get it when they come back

@@ -155,24 +155,29 @@ class Hub:
             self._locks[conv_id] = lock
         async with lock:
             while await self._route_one(conv_id):
-                pass
+                pass  # more messages arrived while this one was answered
 
     async def _route_one(self, conv_id: int) -> bool:
+        """Answer the oldest unanswered message; True when more were waiting behind it."""
         now = self.now()
+        more = [False]
 
         def claim(session: Session) -> tuple[ConversationView, MessageView, HandoffOut | None] | None:
             conv = session.get(Conversation, conv_id)
             if conv is None or conv.owner != "bot":
                 return None
-            for msg in store.unanswered(session, conv_id, now - ROUTING_ABANDONED):
-                done = session.execute(
-                    update(Message).where(Message.id == msg.id, Message.status == msg.status).values(status="routing", attempts=Message.attempts + 1)
-                )
-                if done.rowcount != 1:  # type: ignore[attr-defined]
-                    return None
-                session.refresh(msg)
-                return ConversationView.of(conv), MessageView.of(msg), self._hand_over_first(session, conv, msg)
-            return None
+            waiting = store.unanswered(session, conv_id, now - ROUTING_ABANDONED)
+            if not waiting:
+                return None
+            msg = waiting[0]
+            done = session.execute(
+                update(Message).where(Message.id == msg.id, Message.status == msg.status).values(status="routing", attempts=Message.attempts + 1)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            session.refresh(msg)
+            more[0] = len(waiting) > 1
+            return ConversationView.of(conv), MessageView.of(msg), self._hand_over_first(session, conv, msg)
 
         claimed = await self.db(claim)
         if claimed is None:
@@ -194,7 +199,7 @@ class Hub:
         await self._send_replies(conv, msg.id, replies)
         # after the replies, so "typing" covers the whole turn and its end marks the turn complete
         self.publish(conv.id, {"type": "typing", "on": False})
-        return True
+        return more[0]
 
     def _hand_over_first(self, session: Session, conv: Conversation, msg: Message) -> HandoffOut | None:
         """A managers' keyword in the message, or a resident whose record says they need a person,
@@ -329,7 +334,7 @@ class Hub:
         now = self.now()
         due = await self.db(lambda s: store.due_sends(s, now))
         for msg_id in due:
-            await self.db(lambda s, i=msg_id: store.reclaim_abandoned(s, i))  # type: ignore[misc]
+            await self.db(lambda s, i=msg_id: store.reclaim_abandoned(s, i, now))  # type: ignore[misc]
             await self.deliver(msg_id)
         waiting = await self.db(lambda s: store.conversations_waiting_for_bot(s, now - STALE_AFTER, now - ROUTING_ABANDONED))
         for conv_id in waiting:

@@ -19,6 +19,8 @@ from backend.domain.messaging import next_attempt
 
 #: How long a sender may hold a claimed outbound message before another attempt may take it.
 CLAIM_SECONDS = 60
+#: A new reply is sent by the request that stored it; the retry loop leaves it alone this long.
+FIRST_SEND_GRACE = dt.timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,8 @@ def record_outbound(
         status=status,
         created_at=now,
         attempts=0,
-        next_attempt_at=now if status == "pending" else None,
+        # the request that stored it sends it now; the retry loop only takes over if that did not happen
+        next_attempt_at=now + FIRST_SEND_GRACE if status == "pending" else None,
         agent_id=agent_id,
     )
     session.add(msg)
@@ -208,8 +211,9 @@ def due_sends(session: Session, now: dt.datetime, limit: int = 100) -> list[int]
     )
 
 
-def reclaim_abandoned(session: Session, msg_id: int) -> None:
-    session.execute(update(Message).where(Message.id == msg_id, Message.status == "sending").values(status="pending"))
+def reclaim_abandoned(session: Session, msg_id: int, now: dt.datetime) -> None:
+    """Release a claim whose sender stopped (crashed) before finishing; a live claim is left alone."""
+    session.execute(update(Message).where(Message.id == msg_id, Message.status == "sending", Message.next_attempt_at <= now).values(status="pending"))
 
 
 def conversations_waiting_for_bot(session: Session, before: dt.datetime, abandoned_before: dt.datetime, limit: int = 100) -> list[int]:

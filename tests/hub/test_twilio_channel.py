@@ -9,7 +9,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from backend.channels.twilio import HELP_TEXT, MEDIA_ONLY_TEXT, verify
+from backend.db.models import Message
 from backend.domain.messaging import SMS_MAX_CHARS
+from backend.hub import store
 from backend.settings import Settings
 from tests.hub.conftest import ACCOUNT_SID, RESIDENT, HubApp
 
@@ -163,3 +165,28 @@ def test_delivery_receipts_update_the_message(hub_app: HubApp) -> None:
     assert hub_app.client.post("/channels/twilio/status", data=params, headers=sig).status_code == 204
     assert [m.status for m in hub_app.messages() if m.provider_id == sid] == ["delivered"]
     assert hub_app.client.post("/channels/twilio/status", data=params).status_code == 403
+
+
+def test_the_retry_loop_never_takes_a_reply_another_sender_is_sending(hub_app: HubApp) -> None:
+    """The race found by the benchmark: the retry loop lists a due reply, the request that stored it
+    claims it and starts sending, then the loop reaches it. The loop must leave the live claim alone;
+    a claim left by a sender that crashed is released once it expires, and the reply sent once."""
+    hub_app.sms("hello", "SM1")
+    conv_id = hub_app.conversations()[0].id
+    hub = hub_app.app.state.hub
+    now = hub_app.clock.at
+    with hub_app.app.state.sessionmaker() as s:
+        msg_id = store.record_outbound(s, conv_id, "agent", "sent once", {}, now).id
+        s.get(Message, msg_id).next_attempt_at = now  # type: ignore[union-attr]
+        s.commit()
+    with hub_app.app.state.sessionmaker() as s:
+        assert msg_id in store.due_sends(s, now)  # the loop's list
+        assert store.claim_send(s, msg_id, now)  # the request path takes it and is sending
+        s.commit()
+    hub_app.run(hub.db, lambda s: store.reclaim_abandoned(s, msg_id, now))  # the loop reaches it
+    assert hub_app.run(hub.deliver, msg_id) == "claimed"
+    assert hub_app.fakes.twilio.bodies_to(RESIDENT).count("sent once") == 0
+    hub_app.clock.at += dt.timedelta(seconds=61)  # the claim expired: that sender must have crashed
+    hub_app.retry_pass()
+    hub_app.retry_pass()
+    assert hub_app.fakes.twilio.bodies_to(RESIDENT).count("sent once") == 1

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.api.conversations import conversation_out, transcript_message
 from backend.api.deps import BriefStaffDep, Principal, require_brief
 from backend.api.schemas import (
     AgentConversation,
@@ -23,7 +24,6 @@ from backend.api.schemas import (
     ComplaintCreate,
     ComplaintOut,
     ContactIdentityIn,
-    ConversationOut,
     HandBackIn,
     HandoffCloseIn,
     HandoffQueueItem,
@@ -70,38 +70,6 @@ def _me(session: Session, who: Principal) -> StaffUser:
     return user
 
 
-def _transcript(conv: Conversation) -> ConversationOut:
-    return ConversationOut(
-        id=conv.id,
-        channel=conv.channel,
-        address=None if conv.channel == "webchat" else conv.address,
-        owner=conv.owner,
-        status=conv.status,
-        resident_id=conv.resident_id,
-        created_at=conv.created_at,
-        last_inbound_at=conv.last_inbound_at,
-        messages=[_message(m) for m in conv.messages],
-    )
-
-
-def _message(m: Message) -> TranscriptMessage:
-    payload = m.payload or {}
-    return TranscriptMessage(
-        id=m.id,
-        direction=m.direction,
-        sender=m.sender,
-        text=m.text,
-        status=m.status,
-        created_at=m.created_at,
-        sent_at=m.sent_at,
-        buttons=list(payload.get("buttons") or payload.get("choices") or []),
-        media=list(payload.get("media") or []),
-        error=m.last_error,
-        agent_id=m.agent_id,
-        agent_name=payload.get("agent_name"),
-    )
-
-
 @router.get("/queue", response_model=list[HandoffQueueItem])
 async def get_queue(request: Request, _: AgentDep) -> list[HandoffQueueItem]:
     """Waiting conversations by priority, then waiting time; then the ones agents are holding."""
@@ -123,7 +91,7 @@ async def get_handoff(handoff_id: int, request: Request, _: AgentDep) -> AgentCo
         resident = session.get(Resident, conv.resident_id) if conv and conv.resident_id else None
         return AgentConversation(
             handoff=handoffs.item(session, req, now),
-            conversation=_transcript(conv) if conv else None,
+            conversation=conversation_out(conv) if conv else None,
             draft=dict(req.draft or {}),
             resident=resident_out(resident, today) if resident else None,
             open_cases=handoffs.open_cases(session, resident.id if resident else None),
@@ -159,7 +127,7 @@ async def reply(handoff_id: int, data: AgentText, request: Request, who: AgentDe
     conv_id = await _conv_held(hub, handoff_id, who)
     assert who.user is not None
     sent = await hub.say(conv_id, "agent", data.text, {"agent_name": who.user.name.split()[0]}, agent_id=who.user_id)
-    return await hub.db(lambda s: _message(s.get(Message, sent.id)))  # type: ignore[arg-type]
+    return await hub.db(lambda s: transcript_message(s.get(Message, sent.id)))  # type: ignore[arg-type]
 
 
 @router.post("/handoffs/{handoff_id}/notes", response_model=TranscriptMessage, status_code=201)
@@ -167,7 +135,7 @@ async def add_note(handoff_id: int, data: AgentText, request: Request, who: Agen
     """An internal note: kept in the record, never sent to the resident."""
     hub = _hub(request)
     now = hub.now()
-    out = await hub.db(lambda s: _message(handoffs.note(s, handoff_id, _me(s, who), now, data.text)))
+    out = await hub.db(lambda s: transcript_message(handoffs.note(s, handoff_id, _me(s, who), now, data.text)))
     conv_id = await hub.db(lambda s: handoffs.get(s, handoff_id).conversation_pk)
     if conv_id is not None:  # staff watching see it at once; never the resident's topic
         event = {"type": "message", "id": out.id, "conversation_id": conv_id, "direction": "note", "sender": "agent", "text": out.text}

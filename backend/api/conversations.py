@@ -18,7 +18,7 @@ from backend.api.schemas import (
     HandoffOut,
     TranscriptMessage,
 )
-from backend.db.models import ComplaintOffer, Conversation, Resident
+from backend.db.models import ComplaintOffer, Conversation, Message, Resident
 from backend.hub.hub import AGENTS_TOPIC
 from backend.services import conversations as svc
 from backend.services import handoffs
@@ -59,6 +59,29 @@ async def handoff(data: HandoffIn, request: Request, who: BriefIntakeDep) -> Han
     return out
 
 
+def transcript_message(m: Message) -> TranscriptMessage:
+    payload = m.payload or {}
+    return TranscriptMessage(
+        id=m.id,
+        direction=m.direction,
+        sender=m.sender,
+        text=m.text,
+        status=m.status,
+        created_at=m.created_at,
+        sent_at=m.sent_at,
+        buttons=list(payload.get("buttons") or payload.get("choices") or []),
+        media=list(payload.get("media") or []),
+        error=m.last_error,
+        agent_id=m.agent_id,
+        agent_name=payload.get("agent_name"),
+    )
+
+
+def conversation_out(c: Conversation) -> ConversationOut:
+    """The whole transcript for staff, internal notes included."""
+    return ConversationOut(**_summary(c).model_dump(), messages=[transcript_message(m) for m in c.messages])
+
+
 def _summary(c: Conversation) -> ConversationSummary:
     return ConversationSummary(
         id=c.id,
@@ -91,22 +114,7 @@ def get_conversation(conversation_id: int, session: SessionDep, _: StaffDep) -> 
     c = session.get(Conversation, conversation_id)
     if c is None:
         raise NotFound(f"no conversation {conversation_id}")
-    messages = [
-        TranscriptMessage(
-            id=m.id,
-            direction=m.direction,
-            sender=m.sender,
-            text=m.text,
-            status=m.status,
-            created_at=m.created_at,
-            sent_at=m.sent_at,
-            buttons=list((m.payload or {}).get("buttons") or (m.payload or {}).get("choices") or []),
-            media=list((m.payload or {}).get("media") or []),
-            error=m.last_error,
-        )
-        for m in c.messages
-    ]
-    return ConversationOut(**_summary(c).model_dump(), messages=messages)
+    return conversation_out(c)
 
 
 @router.post("/conversations/{conversation_id}/resident", response_model=ConversationSummary)

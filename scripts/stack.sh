@@ -37,6 +37,7 @@ cat <<MSG
 [run] everything is running.
   Web chat (a resident's view):      http://127.0.0.1:$BACKEND_PORT/chat
   Embed it on a page:                <script src="http://127.0.0.1:$BACKEND_PORT/chat/widget.js" async></script>
+  Agent console (staff login):       http://127.0.0.1:$BACKEND_PORT/agent
   API documentation:                 http://127.0.0.1:$BACKEND_PORT/docs
   Straight to Rasa's REST channel:
   curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\

@@ -9,7 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.domain.calendar import CalendarError
@@ -30,6 +30,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RuleViolation)
     async def _rule(_: Request, exc: RuleViolation) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=409 if exc.kind == "conflict" else 422)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # an id or number too big for the database (SQLite raises OverflowError, PostgreSQL a DataError)
+        log.warning("value out of range", extra={"path": request.url.path, "error": type(exc).__name__})
+        return JSONResponse({"detail": "a number or value in the request is out of range"}, status_code=422)
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:

@@ -47,4 +47,7 @@ def verify_resident(request: Request, ctx: CaseContext, who: Principal | None, r
 def find_my_case(data: LookupIn, request: Request, session: SessionDep, ctx: CtxDep, who: OptionalPrincipal) -> LookupOut:
     """The same answer for a wrong reference and a wrong postcode; failures are limited per reference and per client."""
     verify_resident(request, ctx, who, data.reference, data.postcode, data.client_id)
-    return lookup.status(session, ctx, data.reference)
+    try:
+        return lookup.status(session, ctx, data.reference)
+    except lookup.NotVerified:
+        raise HTTPException(404, NOT_FOUND) from None

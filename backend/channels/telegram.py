@@ -37,7 +37,7 @@ def make_bot(settings: Settings) -> Bot:
 
 def _verify(settings: Settings, given: str | None) -> None:
     if not settings.telegram_bot_token or not settings.telegram_secret_token:
-        raise HTTPException(503, "the Telegram channel is not configured on this server")
+        raise HTTPException(404, "the Telegram channel is not enabled on this server")
     if not given or not hmac.compare_digest(given.encode(), settings.telegram_secret_token.encode()):
         log.warning("telegram secret refused", extra={"has_secret": bool(given)})
         raise HTTPException(403, "invalid Telegram secret token")
@@ -58,7 +58,7 @@ async def inbound(request: Request, background: BackgroundTasks) -> Response:
     hub: Hub = request.app.state.hub
     sender: TelegramSender | None = hub.senders.get("telegram")  # type: ignore[assignment]
     if sender is None:
-        raise HTTPException(503, "the Telegram channel is not configured on this server")
+        raise HTTPException(404, "the Telegram channel is not enabled on this server")
     try:
         update = Update.de_json(data, sender.bot)
     except (TypeError, ValueError, KeyError) as exc:

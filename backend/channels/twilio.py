@@ -49,7 +49,7 @@ STATUS_MAP = {"delivered": "delivered", "read": "delivered", "undelivered": "fai
 def verify(settings: Settings, url: str | None, params: dict[str, str], signature: str | None) -> None:
     """403 unless Twilio signed exactly these parameters for this URL with our auth token."""
     if not settings.twilio_auth_token or not settings.twilio_public_url:
-        raise HTTPException(503, "the Twilio channel is not configured on this server")
+        raise HTTPException(404, "the Twilio channel is not enabled on this server")
     if not signature or not url or not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
         log.warning("twilio signature refused", extra={"has_signature": bool(signature), "from_suffix": str(params.get("From", ""))[-3:]})
         raise HTTPException(403, "invalid Twilio signature")

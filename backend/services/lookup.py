@@ -119,7 +119,8 @@ def _handler_name(c: Complaint) -> str | None:
 def status(session: Session, ctx: CaseContext, reference: str) -> LookupOut:
     """What a verified resident may see: stage, status, next step, dates and who is handling it."""
     complaint = session.scalar(select(Complaint).where(Complaint.reference == reference.strip().upper()))
-    assert complaint is not None
+    if complaint is None:  # staff skip the postcode check, so an unknown reference can reach here
+        raise NotVerified
     st = Status(complaint.status)
     due = current_due(ctx, ctx.calendar(session), complaint)
     return LookupOut(

@@ -304,3 +304,17 @@ class TestMoreBadInput:
         monkeypatch.setattr(Session, "commit", broken_commit)
         r = backend.client.post("/api/v1/complaints", json=BODY, headers=backend.as_("service"))
         assert r.status_code == 503 and "nothing was saved" in r.json()["detail"]
+
+
+def test_ids_too_big_for_the_database_get_a_422_not_a_server_error(backend: Backend) -> None:
+    """Found by schemathesis: an id beyond 64 bits reached the database and came back as a 500."""
+    huge = "14033432181292110675215122432"
+    h = backend.as_("manager")
+    r = backend.client.post(f"/api/v1/representatives/{huge}/authority", json={"method": "letter", "status": "confirmed"}, headers=h)
+    assert r.status_code == 422 and "out of range" in r.json()["detail"]
+    assert backend.client.get(f"/api/v1/conversations?resident_id=-{huge}", headers=h).status_code == 422
+
+
+def test_a_staff_lookup_of_an_unknown_reference_is_a_404(backend: Backend) -> None:
+    r = backend.client.post("/api/v1/lookup", json={"reference": "", "postcode": ""}, headers=backend.as_("manager"))
+    assert r.status_code == 404

@@ -4,10 +4,15 @@ replayed updates, and bad input, against a local fake of the Bot API."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
+
+from fastapi.testclient import TestClient
 
 from backend.channels.telegram import set_webhook
 from backend.channels.twilio import MEDIA_ONLY_TEXT
+from backend.main import create_app
+from backend.settings import Settings
 from tests.fakes.telegram_api import update_button, update_message
 from tests.hub.conftest import TELEGRAM_SECRET, HubApp
 
@@ -87,3 +92,11 @@ def test_the_set_webhook_command_gives_telegram_our_url_and_secret(hub_app: HubA
     assert params["url"] == "https://landlord.example/channels/telegram"
     assert params["secret_token"] == TELEGRAM_SECRET
     assert params["allowed_updates"] == ["message", "callback_query"]
+
+
+def test_a_channel_the_landlord_has_not_enabled_is_not_there(tmp_path: Path) -> None:
+    """Without its secrets a channel answers 404 (not a 5xx, which Telegram and Twilio would retry)."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'off.db'}", app_env="test", service_token="s" * 40)
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/channels/telegram", json=update_message(1, CHAT, "hi")).status_code == 404
+        assert client.post("/channels/twilio", data={"From": "+447700900123"}).status_code == 404

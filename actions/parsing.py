@@ -26,6 +26,19 @@ SAFEGUARDING = re.compile(
     re.IGNORECASE,
 )
 
+#: What the assistant believes an "emergency" needs: at least one sign of danger. It interrupts any form
+#: with safety instructions, so an answer such as "she is partially sighted" must not pass for one.
+#: Broad on purpose (every emergency example in the training data and the held-out sets has one):
+#: the classifier decides; this only vetoes an emergency with no sign of one at all.
+EMERGENCY_WORDS = re.compile(
+    r"(gas|fire|smok|flame|burn|flood|water|leak|pour|electr|spark|shock|wir|socket|fuse|power|"
+    r"carbon|monoxide|\bco\b|alarm|danger|unsafe|not safe|emergenc|urgent|999|ambulance|"
+    r"collaps|fell|fall|crack|ceiling|roof|trapped|stuck|lift|breath|chok|injur|hurt|bleed|unconscious|"
+    r"boiler|heating|freez|cold|no heat|hot water|explod|bang|fumes|scorch|melt|sewage|overflow|burst|"
+    r"asbestos|structur|wall|window|glass|door|lock|break|broke|kick|intrud|police|"
+    r"stab|knife|knives|gun|weapon|attack|fight|threat|scream|violen|assault|cable|tingl|right now|help me|hurry)",
+    re.IGNORECASE,
+)
 #: Signs that a "repair" is a danger now: safety instructions come first whatever the classifier said.
 DANGER = re.compile(
     r"\b(smell (of )?gas|gas (leak|smell)|smoke|on fire|fire in|flames?|carbon monoxide|co alarm|"

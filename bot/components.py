@@ -22,7 +22,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.parsing import SAFEGUARDING
+from actions.parsing import EMERGENCY_WORDS, SAFEGUARDING
 
 CUES = re.compile(
     r"\b("
@@ -74,6 +74,9 @@ class ComplaintCues(GraphComponent):
             # answer such as "she is partially sighted" is not taken for one.
             if (message.get(INTENT) or {}).get("name") == "distress" and not SAFEGUARDING.search(text):
                 self._next_best(message, "distress")
+            # "emergency" interrupts any form with safety instructions: it needs a sign of danger
+            if (message.get(INTENT) or {}).get("name") == "emergency" and not EMERGENCY_WORDS.search(text):
+                self._next_best(message, "emergency")
             intent = message.get(INTENT) or {}
             name = intent.get("name")
             unsure_complaint = name == "complaint" and float(intent.get("confidence") or 0.0) < 0.9

@@ -3,7 +3,6 @@ replayed updates, and bad input, against a local fake of the Bot API."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +85,7 @@ def test_a_photo_gets_the_text_only_answer_and_is_kept(hub_app: HubApp) -> None:
 
 
 def test_the_set_webhook_command_gives_telegram_our_url_and_secret(hub_app: HubApp) -> None:
-    assert asyncio.run(set_webhook(hub_app.app.state.settings, "https://landlord.example/channels/telegram"))
+    assert hub_app.run(set_webhook, hub_app.app.state.settings, "https://landlord.example/channels/telegram")
     method, params = hub_app.fakes.telegram.calls[-1]
     assert method == "setWebhook"
     assert params["url"] == "https://landlord.example/channels/telegram"

@@ -49,10 +49,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_migrations_on_start:
             upgrade_to_head(engine)
-        hub = Hub(app.state.sessionmaker, app.state.ctx.clock, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds), settings.hub_poll_seconds)
+        hours = (settings.contact_centre_opens, settings.contact_centre_closes, settings.handoff_minutes_per_person)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        hub = Hub(app.state.sessionmaker, app.state.ctx, rasa, poll_seconds=settings.hub_poll_seconds, handoff_hours=hours)
         hub.senders.update(channel_senders(settings))
-        hub.ctx_for_handoff = app.state.ctx
-        hub.handoff_hours = (settings.contact_centre_opens, settings.contact_centre_closes, settings.handoff_minutes_per_person)
         app.state.hub = hub
         retries = asyncio.get_running_loop().create_task(hub.run())
         log.info("backend started", extra={"env": settings.app_env, "policy": profile.name, "db": engine.dialect.name, "channels": sorted(hub.senders)})

@@ -83,7 +83,7 @@ async def get_handoff(handoff_id: int, request: Request, _: AgentDep) -> AgentCo
     """Everything the agent needs: the whole transcript (the bot's part too), the bot's draft, the
     resident's record and their open complaints and repairs."""
     hub = _hub(request)
-    now, today = hub.now(), hub.ctx_for_handoff.today()
+    now, today = hub.now(), hub.ctx.today()
 
     def load(session: Session) -> AgentConversation:
         req = handoffs.get(session, handoff_id)
@@ -300,7 +300,7 @@ async def complaint_from_handoff(handoff_id: int, data: ComplaintCreate, request
     """Record the complaint the agent took (the console prefills it from the bot's draft). The same
     rules apply as for the bot; the resident is told the reference and the acknowledgement date."""
     hub = _hub(request)
-    ctx = hub.ctx_for_handoff
+    ctx = hub.ctx
 
     def make(session: Session) -> tuple[ComplaintOut, int | None]:
         req = handoffs.holding(session, handoff_id, _me(session, who))
@@ -322,7 +322,7 @@ async def complaint_from_handoff(handoff_id: int, data: ComplaintCreate, request
 async def service_request_from_handoff(handoff_id: int, data: ServiceRequestCreate, request: Request, who: AgentDep) -> ServiceRequestOut:
     """Record the repair or other request the agent took; the resident is told the reference."""
     hub = _hub(request)
-    ctx = hub.ctx_for_handoff
+    ctx = hub.ctx
 
     def make(session: Session) -> tuple[ServiceRequestOut, int | None]:
         req = handoffs.holding(session, handoff_id, _me(session, who))

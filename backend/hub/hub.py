@@ -27,7 +27,7 @@ from backend.hub.live import Live, conversation_topic, resident_topic
 from backend.hub.rasa import RasaClient, RasaUnavailable
 from backend.hub.store import ConversationView, MessageView
 from backend.services import handoffs
-from backend.services.context import CaseContext, Clock
+from backend.services.context import CaseContext
 
 log = logging.getLogger("backend.hub")
 T = TypeVar("T")
@@ -66,18 +66,25 @@ class Received:
 
 
 class Hub:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, rasa: RasaClient, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        ctx: CaseContext,
+        rasa: RasaClient,
+        *,
+        poll_seconds: float = 1.0,
+        handoff_hours: tuple[str, str, int] = ("08:00", "18:00", 5),
+    ) -> None:
         self.sessions = sessions
-        self.clock = clock
+        # the case context: its clock for every timestamp, its calendar for contact-centre hours
+        self.ctx = ctx
+        self.clock = ctx.clock
         self.rasa = rasa
+        self.handoff_hours = handoff_hours  # opens, closes, minutes per person waiting
         self.live = Live()
         self.senders: dict[str, ChannelSender] = {}
         self.poll_seconds = poll_seconds
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._tasks: set[asyncio.Task[None]] = set()
-        # set by the app: what a handoff needs (the calendar for opening hours, and the hours)
-        self.ctx_for_handoff = CaseContext(profile=None, timezone=None)  # type: ignore[arg-type]
-        self.handoff_hours: tuple[str, str, int] = ("08:00", "18:00", 5)
 
     # -- database calls, off the event loop ------------------------------------------------------
     async def db(self, fn: Callable[[Session], T]) -> T:
@@ -138,14 +145,8 @@ class Hub:
         if got.message is not None:
             self.publish(got.conversation.id, got.message.as_event())
             if got.message.status == "for_agent":
-                self.live.publish(AGENTS_TOPIC, {"type": "resident_message", "conversation_id": got.conversation.id})
+                self.live.publish(AGENTS_TOPIC, {"type": "queue", "conversation_id": got.conversation.id})
         return got
-
-    def route_soon(self, conv_id: int) -> None:
-        """Route in the background (webhooks answer their provider at once; the reply follows)."""
-        task = asyncio.get_running_loop().create_task(self.route(conv_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def route(self, conv_id: int) -> None:
         """Answer the conversation's unanswered messages, oldest first, one at a time."""
@@ -213,7 +214,7 @@ class Hub:
             return None
         msg.status = "for_agent"
         data = HandoffIn(conversation_id=conv.public_id, channel=conv.channel, reason=reason, last_message=msg.text[:5000])
-        return handoffs.request_handoff(session, self.ctx_for_handoff, data, "hub", *self.handoff_hours)
+        return handoffs.request_handoff(session, self.ctx, data, "hub", *self.handoff_hours)
 
     async def bot_event(self, conv_id: int, intent: str, extra: dict[str, Any]) -> bool:
         """Tell the bot something happened outside the chat (an agent handed back) and send what it says."""
@@ -349,8 +350,6 @@ class Hub:
             await asyncio.sleep(self.poll_seconds)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
         await self.rasa.close()
         for sender in set(self.senders.values()):
             closer = getattr(sender, "close", None)

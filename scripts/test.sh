@@ -7,15 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 mkdir -p var
-# The browser tests drive Debian's Chromium with Playwright (never a downloaded browser).
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages some tests use: Chromium for the browser tests (driven by Playwright, never a
+# downloaded browser) and docker-compose to check docker-compose.yml (no engine is needed).
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
+{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || need+=(docker-compose)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "[test] installing Debian's chromium for the browser tests"
-    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver \
-      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }; } > var/apt.log 2>&1 \
-      || echo "[test] could not install chromium (see var/apt.log); browser tests will say so" >&2
+    echo "[test] installing Debian packages: ${need[*]}"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" \
+      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; }; } > var/apt.log 2>&1 \
+      || echo "[test] could not install ${need[*]} (see var/apt.log); the tests that need them will say so" >&2
   else
-    echo "[test] chromium is not installed (Debian: apt-get install chromium); browser tests will say so" >&2
+    echo "[test] not installed: ${need[*]} (Debian: apt-get install ${need[*]}); the tests that need them will say so" >&2
   fi
 fi
 echo "[test] ruff"

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from backend import logging_setup
-from backend.api import agent, calendar, complaints, console, conversations, errors, lookup, residents, service_requests, staff
+from backend.api import agent, calendar, complaints, console, conversations, errors, lookup, reports, residents, service_requests, staff
 from backend.channels import channel_senders, telegram, twilio, webchat
 from backend.db.migrations import upgrade_to_head
 from backend.db.session import make_engine, make_sessionmaker
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         agent.router,
         agent.keywords_router,
         console.router,
+        reports.router,
         webchat.router,
         twilio.router,
         telegram.router,

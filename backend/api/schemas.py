@@ -573,3 +573,22 @@ class ConversationOut(ConversationSummary):
 
 class ConversationLink(BaseModel):
     resident_id: int
+
+
+class TsmStage(BaseModel):
+    stage: int
+    received: int  # CH01 numerator
+    per_1000_homes: float  # CH01
+    responded: int  # CH02 denominator
+    within_original: int
+    within_extended: int
+    pct_within_original: float | None  # CH02, within the original timescale
+    pct_within_extended: float | None  # CH02, within the timescale including permitted extensions
+
+
+class TsmOut(BaseModel):
+    year: str
+    period_start: dt.date
+    period_end: dt.date
+    homes: int
+    stages: list[TsmStage]

@@ -65,6 +65,12 @@ async def _signed_form(request: Request, url: str | None) -> dict[str, str]:
     return params
 
 
+def status_url(settings: Settings) -> str | None:
+    """Where Twilio sends delivery receipts: given to Twilio with each message, and the URL its
+    signature on the receipt is checked against, so both must be this one address."""
+    return settings.twilio_public_url.rstrip("/") + "/status" if settings.twilio_public_url else None
+
+
 def _twiml() -> Response:
     return Response(EMPTY_TWIML, media_type="text/xml")
 
@@ -134,9 +140,7 @@ async def _keyword(hub: Hub, conv_id: int, channel: str, keyword: Keyword) -> No
 
 @router.post("/status", summary="Delivery receipts for messages we sent (Twilio status callback)")
 async def delivery_status(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    url = settings.twilio_public_url.rstrip("/") + "/status" if settings.twilio_public_url else None
-    params = await _signed_form(request, url)
+    params = await _signed_form(request, status_url(request.app.state.settings))
     sid, status = params.get("MessageSid", ""), STATUS_MAP.get(params.get("MessageStatus", "").lower())
     if not sid:
         raise HTTPException(400, "MessageSid is required")
@@ -164,7 +168,7 @@ class TwilioSender:
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=self.http)
         if settings.twilio_api_base:
             self.client.api.base_url = settings.twilio_api_base.rstrip("/")
-        self.status_url = settings.twilio_public_url.rstrip("/") + "/status" if settings.twilio_public_url else None
+        self.status_url = status_url(settings)
 
     async def send(self, conv: ConversationView, msg: MessageView) -> str | None:
         whatsapp = conv.channel == "whatsapp"

@@ -208,7 +208,7 @@ class Hub:
         reason = None
         if handoffs.matching_keyword(session, msg.text) is not None:
             reason = "keyword"
-        elif _needs_person(session, conv.id) and not _handed_over_before(session, conv.id):
+        elif _needs_person(session, conv) and not _handed_over_before(session, conv.id):
             reason = "needs_person"
         if reason is None:
             return None
@@ -335,7 +335,6 @@ class Hub:
         now = self.now()
         due = await self.db(lambda s: store.due_sends(s, now))
         for msg_id in due:
-            await self.db(lambda s, i=msg_id: store.reclaim_abandoned(s, i, now))  # type: ignore[misc]
             await self.deliver(msg_id)
         waiting = await self.db(lambda s: store.conversations_waiting_for_bot(s, now - STALE_AFTER, now - ROUTING_ABANDONED))
         for conv_id in waiting:
@@ -387,9 +386,8 @@ def _prepare_send(session: Session, msg_id: int, now: dt.datetime) -> tuple[Conv
     return ConversationView.of(conv), MessageView.of(msg), None
 
 
-def _needs_person(session: Session, conv_id: int) -> bool:
-    conv = session.get(Conversation, conv_id)
-    if conv is None or conv.resident_id is None:
+def _needs_person(session: Session, conv: Conversation) -> bool:
+    if conv.resident_id is None:
         return False
     resident = session.get(Resident, conv.resident_id)
     return bool(resident and any(a.type == AdjustmentType.PERSON.value for a in resident.adjustments))

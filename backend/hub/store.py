@@ -163,13 +163,16 @@ def unanswered(session: Session, conv_id: int, abandoned_before: dt.datetime) ->
 
 
 def claim_send(session: Session, msg_id: int, now: dt.datetime) -> bool:
-    """Take a pending outbound message for sending; False if someone else has it or it is done.
+    """Take an outbound message for sending; False if someone else has it or it is done.
 
-    A conditional update, so two workers (or the request and the retry loop) never both send it.
+    A conditional update, so two workers (or the request and the retry loop) never both send it. A
+    claim older than CLAIM_SECONDS was left by a sender that crashed, and may be taken again; a live
+    claim never is.
     """
+    abandoned = and_(Message.status == "sending", Message.next_attempt_at <= now)
     result = session.execute(
         update(Message)
-        .where(Message.id == msg_id, Message.status == "pending")
+        .where(Message.id == msg_id, or_(Message.status == "pending", abandoned))
         .values(status="sending", next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS), attempts=Message.attempts + 1)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -209,11 +212,6 @@ def due_sends(session: Session, now: dt.datetime, limit: int = 100) -> list[int]
             .limit(limit)
         )
     )
-
-
-def reclaim_abandoned(session: Session, msg_id: int, now: dt.datetime) -> None:
-    """Release a claim whose sender stopped (crashed) before finishing; a live claim is left alone."""
-    session.execute(update(Message).where(Message.id == msg_id, Message.status == "sending", Message.next_attempt_at <= now).values(status="pending"))
 
 
 def conversations_waiting_for_bot(session: Session, before: dt.datetime, abandoned_before: dt.datetime, limit: int = 100) -> list[int]:

@@ -119,16 +119,21 @@ class Actions:
         return r.json()
 
 
-def create_officer(database_url: str, email: str = "officer@landlord.example") -> None:
+def create_staff(database_url: str, email: str, *, role: str, name: str, password: str = OFFICER_PASSWORD) -> None:
+    """A staff login made the way a landlord makes one: the CLI, with the password on standard input."""
     subprocess.run(
-        [str(BACKEND_PYTHON), "-m", "backend.cli", "create-user", "--email", email, "--name", "Olu Officer", "--role", "officer", "--password-stdin"],
-        input=OFFICER_PASSWORD + "\n",
+        [str(BACKEND_PYTHON), "-m", "backend.cli", "create-user", "--email", email, "--name", name, "--role", role, "--password-stdin"],
+        input=password + "\n",
         text=True,
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         check=True,
         capture_output=True,
     )
+
+
+def create_officer(database_url: str, email: str = "officer@landlord.example") -> None:
+    create_staff(database_url, email, role="officer", name="Olu Officer")
 
 
 def login(stack: Stack, email: str = "officer@landlord.example") -> str:

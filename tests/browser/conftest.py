@@ -72,10 +72,12 @@ class Problems:
     def unexpected(self) -> list[str]:
         return [p for p in self.seen if not any(f in p for f in self.expected)]
 
-    def watch(self, page: Any) -> None:
-        page.on("pageerror", lambda e: self.seen.append(f"page error: {e}"))
-        page.on("console", lambda m: self.seen.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
-        page.on("dialog", lambda d: (self.seen.append(f"dialog: {d.message}"), d.dismiss()))
+    def watch(self, page: Any, who: str = "") -> None:
+        """Record what ``page`` reports; ``who`` labels it when several people are on screen."""
+        at = f"{who}: " if who else ""
+        page.on("pageerror", lambda e: self.seen.append(f"{at}page error: {e}"))
+        page.on("console", lambda m: self.seen.append(f"{at}console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("dialog", lambda d: (self.seen.append(f"{at}dialog: {d.message}"), d.dismiss()))
 
 
 @pytest.fixture

@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,19 +21,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import BACKEND_PYTHON, BOT_PYTHON, MODEL, ROOT, Stack, running
+from tests.actions.conftest import create_staff
+from tests.browser.conftest import Problems, _missing
+from tests.processes import BOT_PYTHON, MODEL, Stack, running
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
     from playwright.sync_api import Error as PlaywrightError
 except ImportError:
     if os.environ.get("CI") == "true":
         raise
     pytest.skip("Playwright is not installed in .venv (it is in backend/requirements.lock)", allow_module_level=True)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = ROOT / "var" / "screenshots"
 PASSWORD = "agent console password 1"
 ADA, BO, OLU = "ada@landlord.example", "bo@landlord.example", "olu@landlord.example"
 # The real clock is used: open all day, so the contact centre is never "out of hours" here (on a
@@ -45,86 +42,30 @@ UI = 20_000  # ms for the console to show something the server has done
 BOT = 60_000  # ms for the assistant to answer
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-# -- fixtures (this module's own: backend started with the contact centre open all day) ----------------
+# -- fixtures: the browser, problem watcher and screenshots are conftest's; the stack is this module's own
+# (the contact centre open all day), and each person gets a browser context of their own ---------------
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        _missing("Chromium is not installed (Debian: apt-get install chromium); browsers are never downloaded")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-def create_staff(stack: Stack, email: str, name: str, role: str) -> None:
-    subprocess.run(
-        [str(BACKEND_PYTHON), "-m", "backend.cli", "create-user", "--email", email, "--name", name, "--role", role, "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": f"sqlite:///{stack.db_path}"},
-        check=True,
-        capture_output=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def stack(chromium: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not BOT_PYTHON.exists() or not MODEL.exists():
         _missing("the Rasa environment and a trained model are needed: scripts/test.sh trains one")
     tmp: Path = tmp_path_factory.mktemp("agent-console")
     with running(tmp, actions=True, rasa=True, backend_env=OPEN_ALL_DAY) as s:
-        create_staff(s, ADA, "Ada Agent", "agent")
-        create_staff(s, BO, "Bo Agent", "agent")
-        create_staff(s, OLU, "Olu Officer", "officer")
+        db = f"sqlite:///{s.db_path}"
+        create_staff(db, ADA, role="agent", name="Ada Agent", password=PASSWORD)
+        create_staff(db, BO, role="agent", name="Bo Agent", password=PASSWORD)
+        create_staff(db, OLU, role="officer", name="Olu Officer", password=PASSWORD)
         yield s
 
 
-@pytest.fixture(scope="module")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
-
-
-class Problems:
-    """Script errors, console errors and warnings (CSP refusals among them) and dialogs, per page."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self.allowed: list[str] = []
-
-    def watch(self, page: Page, who: str) -> None:
-        page.on("pageerror", lambda e: self.seen.append(f"{who}: page error: {e}"))
-        page.on("console", lambda m: self.seen.append(f"{who}: console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
-        page.on("dialog", lambda d: (self.seen.append(f"{who}: dialog: {d.message}"), d.dismiss()))
-
-    def allow(self, fragment: str) -> None:
-        self.allowed.append(fragment)
-
-    def unexpected(self) -> list[str]:
-        return [p for p in self.seen if not any(f in p for f in self.allowed)]
-
-
 @pytest.fixture
-def problems() -> Problems:
-    return Problems()
-
-
-@pytest.fixture
-def person(chromium: Browser, problems: Problems) -> Iterator[Callable[..., Page]]:
+def person(browser: Browser, problems: Problems) -> Iterator[Callable[..., Page]]:
     """``person(name, width, height)``: a page in a browser context of its own (one person), watched."""
     contexts: list[BrowserContext] = []
 
     def make(who: str, width: int = 1280, height: int = 800) -> Page:
-        context = chromium.new_context(viewport={"width": width, "height": height}, locale="en-GB", timezone_id="Europe/London")
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB", timezone_id="Europe/London")
         context.set_default_timeout(60_000)
         contexts.append(context)
         page = context.new_page()

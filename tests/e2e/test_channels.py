@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,11 +20,11 @@ import pytest
 from twilio.request_validator import RequestValidator
 from websockets.sync.client import ClientConnection, connect
 
-from tests.actions.conftest import OFFICER_PASSWORD, create_officer, login
+from tests.actions.conftest import create_officer, create_staff, login
 from tests.fakes.servers import serve
 from tests.fakes.telegram_api import FakeTelegram, update_button, update_message
 from tests.fakes.twilio_api import FakeTwilio
-from tests.processes import BACKEND_PYTHON, BOT_PYTHON, MODEL, ROOT, Stack, running
+from tests.processes import BOT_PYTHON, MODEL, Stack, running
 
 ACCOUNT_SID = "AC" + "e" * 32
 TWILIO_TOKEN = "e2e-twilio-token"
@@ -282,15 +281,7 @@ def test_a_complaint_made_on_each_channel(world: World, channel: str) -> None:
 
 def agent_login(world: World) -> dict[str, str]:
     email = f"agent-{uuid.uuid4().hex[:6]}@landlord.example"
-    subprocess.run(
-        [str(BACKEND_PYTHON), "-m", "backend.cli", "create-user", "--email", email, "--name", "Ada Agent", "--role", "agent", "--password-stdin"],
-        input=OFFICER_PASSWORD + "\n",
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": f"sqlite:///{world.stack.db_path}"},
-        check=True,
-        capture_output=True,
-    )
+    create_staff(f"sqlite:///{world.stack.db_path}", email, role="agent", name="Ada Agent")
     return {"Authorization": f"Bearer {login(world.stack, email)}"}
 
 

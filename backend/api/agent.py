@@ -135,12 +135,16 @@ async def add_note(handoff_id: int, data: AgentText, request: Request, who: Agen
     """An internal note: kept in the record, never sent to the resident."""
     hub = _hub(request)
     now = hub.now()
-    out = await hub.db(lambda s: transcript_message(handoffs.note(s, handoff_id, _me(s, who), now, data.text)))
-    conv_id = await hub.db(lambda s: handoffs.get(s, handoff_id).conversation_pk)
-    if conv_id is not None:  # staff watching see it at once; never the resident's topic
-        event = {"type": "message", "id": out.id, "conversation_id": conv_id, "direction": "note", "sender": "agent", "text": out.text}
-        event["at"] = out.created_at.isoformat()
-        hub.live.publish(conversation_topic(conv_id), event)
+
+    def write(session: Session) -> tuple[TranscriptMessage, int]:
+        note = handoffs.note(session, handoff_id, _me(session, who), now, data.text)
+        return transcript_message(note), note.conversation_id
+
+    out, conv_id = await hub.db(write)
+    # staff watching see it at once; never the resident's topic
+    event = {"type": "message", "id": out.id, "conversation_id": conv_id, "direction": "note", "sender": "agent", "text": out.text}
+    event["at"] = out.created_at.isoformat()
+    hub.live.publish(conversation_topic(conv_id), event)
     return out
 
 
@@ -181,9 +185,7 @@ async def close(handoff_id: int, data: HandoffCloseIn, request: Request, who: Ag
     out, conv_id = await hub.db(lambda s: _closed(s, handoff_id, _me(s, who), now, data.outcome))
     hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
     if conv_id is not None:
-        await hub.say(
-            conv_id, "system", "This chat with our team has ended. Everything is kept on your record. If you need anything else, just send a message."
-        )
+        await hub.say(conv_id, "system", CLOSED_TEXT)
     return out
 
 

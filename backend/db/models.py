@@ -254,7 +254,11 @@ class ComplaintDefinition(Base):
 
 
 class Correspondence(Base):
-    """Notices and responses sent or prepared for the resident, kept in full (Code 5.12)."""
+    """Notices and responses (letters) prepared for the resident, kept in full (Code 5.12).
+
+    ``details`` holds the letter's items as filled in; ``delivery`` says how it went or is to go
+    (a chat channel, or ``post``/``email`` for the post room), set when it is sent or marked.
+    """
 
     __tablename__ = "correspondence"
 
@@ -266,6 +270,67 @@ class Correspondence(Base):
     signposting_version: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    large_print: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivery: Mapped[str | None] = mapped_column(String(20))  # webchat | sms | whatsapp | telegram | post | email
+    delivery_status: Mapped[str] = mapped_column(String(20), default="prepared")  # prepared | sent | to_post | to_email
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delivered_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class ComplaintAction(Base):
+    """A remedy or an outstanding action promised to the resident (Code 6.6, 6.17, 7.1-7.3).
+
+    Tracked apart from the response: the answer is sent when it is known, and the actions are
+    followed through afterwards, each with a due date and an update to the resident when done.
+    """
+
+    __tablename__ = "complaint_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    # apology | explanation | repair | financial | reconsider_decision | amend_records | policy_change | other
+    kind: Mapped[str] = mapped_column(String(30))
+    description: Mapped[str] = mapped_column(Text)
+    amount_pence: Mapped[int | None] = mapped_column(Integer)  # a financial remedy's amount
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    resident_update: Mapped[str | None] = mapped_column(Text)  # what the resident was told when it was done
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContactRestriction(Base):
+    """Code 5.14/5.15: a proportionate restriction on contact for unacceptable behaviour, with
+    reasons, regard for the Equality Act, and a review date; ended rather than deleted."""
+
+    __tablename__ = "contact_restrictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    restriction: Mapped[str] = mapped_column(Text)  # e.g. "one named contact; email only"
+    reasons: Mapped[str] = mapped_column(Text)
+    equality_considerations: Mapped[str] = mapped_column(Text)
+    review_on: Mapped[dt.date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(120))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ReportingYear(Base):
+    """Homes owned in one TSM reporting year (April to March), the CH01 denominator; kept by managers."""
+
+    __tablename__ = "reporting_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 2026 = April 2026 to March 2027
+    homes: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Event(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -26,7 +27,61 @@ def _where(loc: tuple[object, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 
+#: What every refusal looks like. FastAPI documents its own validation error shape for 422; ours
+#: is this one (a sentence a person can act on, then the details), so the OpenAPI says so.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What was wrong, in words a person can act on"},
+        "code": {"type": "string", "description": "A stable code for the rule that refused the request"},
+        "rule": {"type": "string", "description": "The Complaint Handling Code provision behind the refusal"},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "Each invalid field (validation errors only)"},
+    },
+}
+
+
+#: The refusals any operation may give, documented on every one of them.
+REFUSALS = {
+    "400": "The request is malformed",
+    "401": "Not logged in, or the login has expired",
+    "403": "This role, token or signature may not do this",
+    "404": "Nothing with that reference or id",
+    "409": "Not allowed in the case's current state",
+    "413": "The request body is too large",
+    "415": "The content type is not accepted",
+    "422": "The request breaks a rule of the Code or a field is invalid",
+    "429": "Too many attempts: wait and retry (see Retry-After)",
+    "503": "The case database is unavailable: nothing was saved, retry (see Retry-After)",
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = PROBLEM_SCHEMA
+            problem = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    responses = operation.setdefault("responses", {})
+                    idempotent = any(p.get("name", "").lower() == "idempotency-key" for p in operation.get("parameters", []))
+                    if idempotent and "201" in responses:
+                        responses.setdefault("200", {**responses["201"], "description": "A retry with the same Idempotency-Key: the record first created"})
+                    for code, why in REFUSALS.items():
+                        responses.setdefault(code, {"description": why, **problem})
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_problems(app)
+
     @app.exception_handler(RuleViolation)
     async def _rule(_: Request, exc: RuleViolation) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=409 if exc.kind == "conflict" else 422)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.api.schemas import AdjustmentOut, RepresentativeIn, RepresentativeOut, ResidentIn, ResidentOut
+from backend.api.schemas import AdjustmentOut, ContactRestrictionOut, RepresentativeIn, RepresentativeOut, ResidentIn, ResidentOut
 from backend.db.models import ContactIdentity, Conversation, ReasonableAdjustment, Representative, Resident
 from backend.domain.adjustments import default_review_date, due_for_review
 from backend.domain.representatives import AuthorityStatus
@@ -186,7 +186,14 @@ def resident_out(resident: Resident, today: dt.date) -> ResidentOut:
             for a in resident.adjustments
         ],
         representatives=[representative_out(r) for r in resident.representatives],
+        contact_restrictions=_contact_restrictions(resident, today),
     )
+
+
+def _contact_restrictions(resident: Resident, today: dt.date) -> list[ContactRestrictionOut]:
+    from backend.services.restrictions import restrictions_out  # here: it imports the complaint services, which import this module
+
+    return restrictions_out(resident, today)
 
 
 def link_conversations(session: Session, resident: Resident) -> None:

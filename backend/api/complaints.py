@@ -35,6 +35,7 @@ from backend.api.schemas import (
 from backend.db.models import Correspondence, Event, Representative
 from backend.services import complaints as svc
 from backend.services.complaints import NotFound
+from backend.services.letters import title_of
 from backend.services.residents import decide_authority, representative_out
 
 
@@ -54,7 +55,16 @@ RefPath = Annotated[str, "complaint reference, e.g. CMP-2026-000123"]
 def _notice(n: Correspondence | None) -> NoticeOut | None:
     if n is None:
         return None
-    return NoticeOut(kind=n.kind, body=n.body, signposting_version=n.signposting_version, created_at=n.created_at)
+    return NoticeOut(
+        kind=n.kind,
+        body=n.body,
+        signposting_version=n.signposting_version,
+        created_at=n.created_at,
+        id=n.id,
+        title=title_of(n),
+        delivery=n.delivery,
+        delivery_status=n.delivery_status or "prepared",
+    )
 
 
 @router.post("", response_model=ComplaintOut, status_code=201)

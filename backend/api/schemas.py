@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from backend.api.letters_schemas import LetterEdits
 from backend.domain.adjustments import AdjustmentType
 from backend.domain.complaints import DeclineGround, RelatedIssueRoute
 from backend.domain.deadlines import Rag
@@ -91,6 +92,23 @@ class AuthorityDecisionIn(Strict):
     )
 
 
+class ContactRestrictionOut(BaseModel):
+    """Code 5.14/5.15: how contact is restricted, why, and when it is reviewed; it never stops a complaint."""
+
+    id: int
+    restriction: str
+    reasons: str
+    equality_considerations: str
+    review_on: dt.date
+    due_for_review: bool
+    active: bool
+    decided_by: str
+    decided_at: dt.datetime
+    ended_at: dt.datetime | None
+    ended_by: str | None
+    end_reason: str | None
+
+
 class ResidentOut(BaseModel):
     id: int
     name: str
@@ -104,6 +122,7 @@ class ResidentOut(BaseModel):
     disclosed_needs: list[str]
     adjustments: list[AdjustmentOut]
     representatives: list[RepresentativeOut]
+    contact_restrictions: list[ContactRestrictionOut] = []  # active ones first
 
 
 # -- complaints -------------------------------------------------------------------------------
@@ -220,18 +239,21 @@ class AcknowledgeIn(Strict):
     exclusion_note: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
         default=None, description="Why a complaint with exclusion facts (over 12 months, court claim filed, considered before) is accepted"
     )
+    letter: LetterEdits | None = None
 
 
 class DeclineIn(Strict):
     ground: DeclineGround
     reasons: Annotated[str, StringConstraints(max_length=20000)]
     evidence: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    letter: LetterEdits | None = None
 
 
 class ExtendIn(Strict):
     new_due: dt.date
     reason: Annotated[str, StringConstraints(max_length=5000)]
     good_reason: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    letter: LetterEdits | None = None
 
 
 class RespondIn(Strict):
@@ -241,6 +263,7 @@ class RespondIn(Strict):
         default="", description="What we will do to put things right, or why no remedy is offered"
     )
     outstanding_actions: Annotated[str, StringConstraints(max_length=5000)] = Field(default="", description="Actions still to do with dates, or 'None'")
+    letter: LetterEdits | None = None
 
 
 class AssignHandlerIn(Strict):
@@ -300,6 +323,10 @@ class NoticeOut(BaseModel):
     body: str
     signposting_version: str | None
     created_at: dt.datetime
+    id: int | None = None  # the letter's id, for /api/v1/letters/{id}
+    title: str | None = None
+    delivery: str | None = None
+    delivery_status: str | None = None
 
 
 class CommandResult(BaseModel):

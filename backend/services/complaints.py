@@ -49,10 +49,11 @@ from backend.domain.deadlines import (
     within,
     working_days_remaining,
 )
+from backend.domain.letters import decision_text, kind_for
 from backend.domain.ombudsman import Moment, signposting
 from backend.domain.representatives import AuthorityStatus, may_see_personal_details
-from backend.domain.responses import check_response
 from backend.domain.rules import RuleViolation, require_text
+from backend.services import letters
 from backend.services.context import CaseContext
 from backend.services.records import next_reference, record_event
 from backend.services.residents import add_representative, normalise_postcode, representative_out, resident_out, upsert_resident
@@ -175,7 +176,8 @@ def view(
     return ComplaintOut(
         reference=c.reference,
         status=c.status,
-        stage=rules.stage_of(status, declined_at_stage=c.declined_at_stage),
+        # a case that ended after an escalation ended at stage 2
+        stage=2 if status in rules.TERMINAL and c.stage2_requested_on is not None else rules.stage_of(status, declined_at_stage=c.declined_at_stage),
         channel=c.channel,
         category=c.category,
         received_at=c.received_at,
@@ -279,6 +281,7 @@ def create(session: Session, ctx: CaseContext, data: ComplaintCreate, actor: str
         "exclusion_facts_captured",
         actor,
         complaint_id=c.id,
+        category=c.category,
         happened_on=data.happened_on,
         aware_on=data.aware_on,
         legal_proceedings=data.legal_proceedings,
@@ -335,6 +338,7 @@ def open_complaint(
         actor,
         complaint_id=c.id,
         resident_id=resident.id,
+        reference=c.reference,
         channel=channel,
         received_at=received_at.isoformat(),
         representative=bool(representative),
@@ -361,36 +365,8 @@ def open_complaint(
 
 
 # -- notices ----------------------------------------------------------------------------------
-
-
-def _definition_text(d: ComplaintDefinition | None) -> str:
-    if d is None:
-        return ""
-    points = "\n".join(f"- {p}" for p in d.points)
-    outcomes = "\n".join(f"- {o}" for o in d.outcomes)
-    text = f"What you told us went wrong:\n{points}\nWhat you would like to happen:\n{outcomes}"
-    if d.landlord_responsible:
-        text += f"\nWhat we are responsible for: {d.landlord_responsible}"
-    if d.not_landlord_responsible:
-        text += f"\nWhat we are not responsible for: {d.not_landlord_responsible}"
-    return text
-
-
-def _notice(session: Session, c: Complaint, kind: str, body: str, actor: str, moment: Moment | None, **details: object) -> Correspondence:
-    sign = signposting(moment) if moment else None
-    full = f"{body}\n\n{sign.text}" if sign else body
-    n = Correspondence(
-        complaint_id=c.id,
-        kind=kind,
-        body=full,
-        details=dict(details),
-        signposting_version=sign.version if sign else None,
-        created_by=actor,
-    )
-    session.add(n)
-    session.flush()
-    record_event(session, "correspondence_prepared", actor, complaint_id=c.id, kind=kind, correspondence_id=n.id)
-    return n
+# The letters themselves (items, required contents, text) are backend/services/letters.py and
+# backend/domain/letters.py; each command below hands them what it decided.
 
 
 def _handler(session: Session, handler_id: int) -> StaffUser:
@@ -408,6 +384,8 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
     status = Status(c.status)
     new_status = rules.next_status(status, Action.ACKNOWLEDGE)
     stage = rules.stage_of(status)
+    if stage == 2:
+        check_not_stage1_person(c, actor_id)  # first: nothing else matters if this person may not act (6.13)
     cal = ctx.calendar(session)
     today = ctx.today()
     if data.definition is not None:
@@ -430,7 +408,6 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
         c.stage1_acknowledged_on = today
         c.stage1_ack_within = within(today, s1.acknowledge_by)
     else:
-        check_not_stage1_person(c, actor_id)
         handler_id = data.handler_id or c.stage2_handler_id or actor_id
         rules.check_stage2_handler(_stage1_people(c), handler_id)
         assert handler_id is not None and s2 is not None
@@ -440,13 +417,19 @@ def acknowledge(session: Session, ctx: CaseContext, c: Complaint, data: Acknowle
         c.stage2_ack_within = within(today, s2.acknowledge_by)
     c.status = new_status.value
     _refresh_due(ctx, cal, c)
-    record_event(session, "acknowledged", actor, complaint_id=c.id, stage=stage, handler_id=handler_id, respond_by=c.current_due, exclusion_note=exclusion_note)
-    body = (
-        f"Complaint {c.reference}: we have logged your complaint at stage {stage}.\n\n"
-        f"{_definition_text(d)}\n\nWe will send you our {'final ' if stage == 2 else ''}response by "
-        f"{c.current_due:%A %d %B %Y}. If anything above is not right, please tell us."
+    record_event(
+        session,
+        "acknowledged",
+        actor,
+        complaint_id=c.id,
+        stage=stage,
+        handler_id=handler_id,
+        respond_by=c.current_due,
+        exclusion_note=exclusion_note,
+        acknowledged_on=today,
     )
-    return _notice(session, c, f"stage{stage}_acknowledgement", body, actor, Moment.ACKNOWLEDGEMENT, respond_by=str(c.current_due))
+    # Code 6.2/6.11, 5.6: the letter states the definition, the outcomes and the response date
+    return letters.prepare(session, ctx, c, kind_for("acknowledgement", stage), actor, data.letter, respond_by=c.current_due)
 
 
 def decline(session: Session, ctx: CaseContext, c: Complaint, data: DeclineIn, actor: str, actor_id: int | None = None) -> Correspondence:
@@ -457,16 +440,14 @@ def decline(session: Session, ctx: CaseContext, c: Complaint, data: DeclineIn, a
     if stage == 2:
         check_not_stage1_person(c, actor_id)
     reasons = rules.check_decline(stage, data.ground, data.reasons)
+    letter, values = letters.compose(session, ctx, c, kind_for("decline", stage), data.letter, reasons=reasons)  # Code 2.4 / 5.11
     c.status = new_status.value
     c.decline_ground = data.ground.value
     c.decline_reasons = reasons
     c.declined_at_stage = stage
     _refresh_due(ctx, ctx.calendar(session), c)
     record_event(session, "declined", actor, complaint_id=c.id, stage=stage, ground=data.ground.value, reasons=reasons, evidence=data.evidence)
-    what = "accept your complaint" if stage == 1 else "escalate your complaint to stage 2"
-    body = f"Complaint {c.reference}: we have decided not to {what}.\n\nWhy: {reasons}"
-    moment = Moment.DECLINE if stage == 1 else Moment.ESCALATION_REFUSED
-    return _notice(session, c, f"stage{stage}_decline", body, actor, moment, ground=data.ground.value)
+    return letters.keep(session, ctx, c, letter, values, actor, data.letter)
 
 
 def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, actor: str, actor_id: int | None = None) -> Correspondence:
@@ -491,6 +472,8 @@ def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, act
         good_reason=data.good_reason,
         previous_extensions=c.stage1_extensions if stage == 1 else c.stage2_extensions,
     )
+    # Code 6.4-6.5 / 6.15-6.16: the new date, the reason and the Ombudsman's details
+    letter, values = letters.compose(session, ctx, c, kind_for("extension", stage), data.letter, new_due=decision.new_due, reason=data.reason.strip())
     if stage == 1:
         c.stage1_extended_to = decision.new_due
         c.stage1_extensions += 1
@@ -510,11 +493,7 @@ def extend(session: Session, ctx: CaseContext, c: Complaint, data: ExtendIn, act
         reason=data.reason.strip(),
         good_reason=(data.good_reason or "").strip() or None,
     )
-    body = (
-        f"Complaint {c.reference}: we need more time to respond to your stage {stage} complaint. "
-        f"We will now respond by {decision.new_due:%A %d %B %Y}.\n\nWhy: {data.reason.strip()}"
-    )
-    return _notice(session, c, f"stage{stage}_extension", body, actor, Moment.EXTENSION, new_due=str(decision.new_due))
+    return letters.keep(session, ctx, c, letter, values, actor, data.letter)
 
 
 def _stage1_people(c: Complaint) -> set[int]:
@@ -531,20 +510,21 @@ def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, a
     status = Status(c.status)
     new_status = rules.next_status(status, Action.RESPOND)
     stage = rules.stage_of(status)
-    d = current_definition(c)
     if stage == 2:
         check_not_stage1_person(c, actor_id)
-    moment = Moment.STAGE1_RESPONSE if stage == 1 else Moment.FINAL_RESPONSE
-    items = {
-        "stage": f"Stage {stage}" + (" (final response)" if stage == 2 else ""),
-        "definition": _definition_text(d),
-        "decision": data.decision.value.replace("_", " ") if data.decision else "",
-        "reasons": data.reasons,
-        "remedy": data.remedy,
-        "outstanding_actions": data.outstanding_actions,
-        "escalation": signposting(moment).text,
-    }
-    check_response(stage, items)
+    decision = data.decision.value.replace("_", " ") if data.decision else ""
+    # Code 6.9 / 6.19: refused, naming each, while any item (a)-(g) of the letter is empty
+    letter, values = letters.compose(
+        session,
+        ctx,
+        c,
+        kind_for("response", stage),
+        data.letter,
+        decision=decision_text(data.decision),
+        reasons=data.reasons,
+        remedy=data.remedy,
+        outstanding_actions=data.outstanding_actions,
+    )
     cal = ctx.calendar(session)
     s1, s2 = deadlines(ctx, cal, c)
     dl = s1 if stage == 1 else s2
@@ -565,23 +545,13 @@ def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, a
         "responded",
         actor,
         complaint_id=c.id,
+        responded_on=today,
         stage=stage,
-        decision=items["decision"],
+        decision=decision,
         within_original_timescale=original,
         within_timescale_including_extension=extended,
     )
-    body = "\n\n".join(
-        [
-            f"Complaint {c.reference} — {items['stage']}",
-            f"Your complaint\n{items['definition']}",
-            f"Our decision: {items['decision']}",
-            f"Why: {data.reasons.strip()}",
-            f"Putting things right: {data.remedy.strip()}",
-            f"Outstanding actions: {data.outstanding_actions.strip()}",
-            items["escalation"],
-        ]
-    )
-    return _notice(session, c, f"stage{stage}_response", body, actor, None, **{k: v for k, v in items.items() if k != "definition"})
+    return letters.keep(session, ctx, c, letter, values, actor, data.letter)
 
 
 def request_stage2(session: Session, ctx: CaseContext, c: Complaint, data: EscalateIn, actor: str) -> None:
@@ -635,14 +605,18 @@ def revise_definition(session: Session, ctx: CaseContext, c: Complaint, data: De
 
 
 def close(session: Session, ctx: CaseContext, c: Complaint, data: CloseIn, actor: str) -> None:
-    """Closing records the learning (Code 9.1)."""
+    """Closing records the learning (Code 9.1), once every action promised to the resident is done (6.6 / 6.17)."""
+    from backend.domain.remedies import check_can_close
+    from backend.services.remedies import open_actions  # here: services.remedies imports this module
+
     new_status = rules.next_status(Status(c.status), Action.CLOSE)
+    check_can_close(open_actions(session, c), rules.stage_of(Status(c.status)))
     learning = require_text(data.learning, "learning_required", "9.1", "record what was learned from the complaint (or that nothing was) before closing")
     c.status = new_status.value
     c.learning = learning
     c.closed_on = ctx.today()
     _refresh_due(ctx, ctx.calendar(session), c)
-    record_event(session, "closed", actor, complaint_id=c.id, learning=learning)
+    record_event(session, "closed", actor, complaint_id=c.id, learning=learning, closed_on=c.closed_on)
 
 
 def withdraw(session: Session, ctx: CaseContext, c: Complaint, data: WithdrawIn, actor: str) -> None:
@@ -650,7 +624,7 @@ def withdraw(session: Session, ctx: CaseContext, c: Complaint, data: WithdrawIn,
     c.status = new_status.value
     c.closed_on = ctx.today()
     _refresh_due(ctx, ctx.calendar(session), c)
-    record_event(session, "withdrawn", actor, complaint_id=c.id, note=data.note)
+    record_event(session, "withdrawn", actor, complaint_id=c.id, note=data.note, withdrawn_on=c.closed_on)
 
 
 def add_related_issue(session: Session, ctx: CaseContext, c: Complaint, data: RelatedIssueIn, actor: str) -> tuple[RelatedIssueRoute, Complaint]:

@@ -1,35 +1,210 @@
-"""Reports built from the record: the facts each report needs are read from complaints here, and
-the counting rules live in ``backend.domain.reports``."""
+"""Reports read from the record: the facts each report needs come from the complaints, and the
+counting rules live in ``backend.domain.reports``.
+
+The one fact the complaints table does not hold is a response's decision (upheld, partly upheld,
+not upheld): the response letter states it in words the officer may edit, so it is read from the
+``responded`` event, which records it as chosen. (A ``stageN_decision`` column on the complaint
+would let the record hold it too.)
+
+The endpoints read grouped facts: one row per set of complaints sharing every fact the rules look
+at, with a count, so a year of 50,000 complaints is a few thousand rows, not 50,000 objects. The
+rules then run on those rows exactly as they run on one complaint at a time (``case_facts``), which
+is what the rebuild from events (``backend.services.reports_rebuild``) produces.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.api.schemas import TsmOut, TsmStage
-from backend.db.models import Complaint
-from backend.domain.reports import StageFacts, ch01, ch02, reporting_year
+from backend.db.models import Complaint, Event, ReportingYear
+from backend.domain import reports as rules
+from backend.domain.complaints import OPEN_STATUSES, Status
+from backend.domain.reports import (
+    Acknowledged,
+    CaseFacts,
+    Due,
+    Facts,
+    Learned,
+    Outcome,
+    Received,
+    Responded,
+    StageRecord,
+    Summary,
+    Withdrawn,
+)
+from backend.domain.rules import RuleViolation
+from backend.services.context import CaseContext
+
+# -- homes per reporting year (the CH01 denominator) ------------------------------------------------
 
 
-def stage_facts(c: Complaint) -> list[StageFacts]:
-    facts = []
-    if c.declined_at_stage != 1:
-        facts.append(StageFacts(1, c.received_on, c.stage1_responded_on, c.stage1_response_within_original, c.stage1_response_within_extended))
-    if c.stage2_requested_on is not None and c.declined_at_stage != 2:
-        facts.append(StageFacts(2, c.stage2_requested_on, c.stage2_responded_on, c.stage2_response_within_original, c.stage2_response_within_extended))
-    return facts
+def list_years(session: Session) -> list[ReportingYear]:
+    return list(session.scalars(select(ReportingYear).order_by(ReportingYear.year.desc())))
 
 
-def tsm(session: Session, year: int, homes: int) -> TsmOut:
-    first, last = reporting_year(year)
-    in_year = [
-        Complaint.received_on.between(first, last),
-        Complaint.stage2_requested_on.between(first, last),
-        Complaint.stage1_responded_on.between(first, last),
-        Complaint.stage2_responded_on.between(first, last),
-    ]
-    facts = [f for c in session.scalars(select(Complaint).where(or_(*in_year))) for f in stage_facts(c)]
-    received, responded = ch01(facts, year, homes), ch02(facts, year)
+def set_homes(session: Session, ctx: CaseContext, year: int, homes: int, actor: str) -> ReportingYear:
+    """Store (or correct) the homes owned in a reporting year; who changed it and when are kept."""
+    row = session.get(ReportingYear, year)
+    if row is None:
+        row = ReportingYear(year=year, homes=homes, updated_by=actor, updated_at=ctx.now())
+        session.add(row)
+    else:
+        row.homes, row.updated_by, row.updated_at = homes, actor, ctx.now()
+    session.flush()
+    return row
+
+
+def homes_for(session: Session, year: int, given: int | None) -> int:
+    """The homes count to use: the one given, else the one stored for the year, else a clear refusal."""
+    if given is not None:
+        return given
+    row = session.get(ReportingYear, year)
+    if row is None:
+        raise RuleViolation(
+            "homes_unknown",
+            "TSM CH01",
+            f"no homes count is stored for {rules.year_label(year)}: give ?homes= or store it with PUT /api/v1/reports/years/{year} "
+            "(CH01 is complaints per 1,000 homes)",
+        )
+    return row.homes
+
+
+# -- facts from the record, grouped -----------------------------------------------------------------
+
+_STAGE_COLUMNS = {
+    1: (Complaint.received_on, Complaint.stage1_acknowledged_on, Complaint.stage1_ack_within, Complaint.stage1_responded_on),
+    2: (Complaint.stage2_requested_on, Complaint.stage2_acknowledged_on, Complaint.stage2_ack_within, Complaint.stage2_responded_on),
+}
+_WITHIN = {
+    1: (Complaint.stage1_response_within_original, Complaint.stage1_response_within_extended),
+    2: (Complaint.stage2_response_within_original, Complaint.stage2_response_within_extended),
+}
+
+
+def _between(column: ColumnElement[dt.date] | object, year: int) -> ColumnElement[bool]:
+    first, last = rules.reporting_year(year)
+    return column.between(first, last)  # type: ignore[attr-defined, no-any-return]
+
+
+def _decision() -> ColumnElement[str]:
+    return Event.details["decision"].as_string()
+
+
+def _received(session: Session, year: int) -> Iterator[Received]:
+    for stage, (received_on, *_rest) in _STAGE_COLUMNS.items():
+        cols = (Complaint.category, Complaint.channel, Complaint.declined_at_stage, Complaint.decline_ground)
+        for category, channel, declined_at, ground, n in session.execute(select(*cols, func.count()).where(_between(received_on, year)).group_by(*cols)):
+            yield Received(stage, category, channel, ground if declined_at == stage else None, n)
+
+
+def _acknowledged(session: Session, year: int) -> Iterator[Acknowledged]:
+    for stage, (received_on, ack_on, ack_within, _responded) in _STAGE_COLUMNS.items():
+        cols = (received_on, ack_on, ack_within)
+        for rec, ack, within, n in session.execute(select(*cols, func.count()).where(_between(ack_on, year)).group_by(*cols)):
+            yield Acknowledged(stage, rec, ack, within, n)
+
+
+def _responded(session: Session, year: int) -> Iterator[Responded]:
+    for stage, (_received, ack_on, _within, responded_on) in _STAGE_COLUMNS.items():
+        cols = (ack_on, responded_on, *_WITHIN[stage])
+        for ack, resp, original, extended, n in session.execute(select(*cols, func.count()).where(_between(responded_on, year)).group_by(*cols)):
+            yield Responded(stage, ack, resp, original, extended, n)
+
+
+def _outcomes(session: Session, year: int, responded: list[Responded]) -> Iterator[Outcome]:
+    """Each response sent in the year with the decision its ``responded`` event recorded, both stages
+    in one pass; a response with no such event counts as "not recorded"."""
+    stage = Event.details["stage"].as_integer()
+    answered = {s: _between(_STAGE_COLUMNS[s][3], year) for s in rules.STAGES}
+    per_complaint = select(Complaint.id, *[case((answered[s], 1), else_=0).label(f"s{s}") for s in rules.STAGES]).where(or_(*answered.values())).subquery()
+    decision = _decision()  # one expression, so PostgreSQL sees the same one in SELECT and GROUP BY
+    stmt = (
+        select(per_complaint.c.s1, per_complaint.c.s2, stage, decision, func.count())
+        .select_from(per_complaint)
+        .join(Event, and_(Event.complaint_id == per_complaint.c.id, Event.type == "responded"))
+        .group_by(per_complaint.c.s1, per_complaint.c.s2, stage, decision)
+    )
+    tally: Counter[tuple[int, str | None]] = Counter()
+    for s1, s2, event_stage, decision, n in session.execute(stmt):
+        if (event_stage == 1 and s1) or (event_stage == 2 and s2):
+            tally[(event_stage, rules.outcome_of(decision))] += n
+    for s in rules.STAGES:
+        missing = sum(r.count for r in responded if r.stage == s) - sum(n for (t, _), n in tally.items() if t == s)
+        if missing > 0:
+            tally[(s, None)] += missing
+    yield from (Outcome(s, key, n) for (s, key), n in tally.items())
+
+
+def _withdrawn(session: Session, year: int) -> Iterator[Withdrawn]:
+    at_stage2 = Complaint.stage2_requested_on.is_not(None)
+    stmt = select(at_stage2, func.count()).where(Complaint.status == Status.WITHDRAWN.value, _between(Complaint.closed_on, year)).group_by(at_stage2)
+    for stage2, n in session.execute(stmt):
+        yield Withdrawn(2 if stage2 else 1, n)
+
+
+def _due(session: Session) -> Iterator[Due]:
+    open_ = [s.value for s in OPEN_STATUSES]
+    cols = (Complaint.status, Complaint.current_due)
+    for status, due, n in session.execute(select(*cols, func.count()).where(Complaint.status.in_(open_), Complaint.current_due.is_not(None)).group_by(*cols)):
+        step = rules.due_step(status)
+        if step is not None:
+            yield Due(2 if status.startswith("stage2") else 1, step, due, n)
+
+
+def _learned_where(year: int) -> list[ColumnElement[bool]]:
+    # the same rule as domain.reports.learning_log: closed in the year, with learning recorded
+    return [Complaint.status == Status.CLOSED.value, _between(Complaint.closed_on, year), Complaint.learning.is_not(None), Complaint.learning != ""]
+
+
+def learning_entries(session: Session, year: int, limit: int | None = None) -> Iterator[Learned]:
+    """The learning log, newest first (the order of ``domain.reports.learning_log``)."""
+    stmt = (
+        select(Complaint.reference, Complaint.stage2_requested_on.is_not(None), Complaint.closed_on, Complaint.category, Complaint.learning)
+        .where(*_learned_where(year))
+        .order_by(Complaint.closed_on.desc(), Complaint.reference.desc())
+        .limit(limit)
+    )
+    for ref, stage2, closed_on, category, learning in session.execute(stmt):
+        yield Learned(ref, 2 if stage2 else 1, closed_on, category, learning)
+
+
+def learning_log(session: Session, year: int, limit: int | None) -> tuple[int, tuple[Learned, ...]]:
+    total = session.scalar(select(func.count()).select_from(Complaint).where(*_learned_where(year))) or 0
+    return total, tuple(learning_entries(session, year, limit))
+
+
+def record_facts(session: Session, year: int) -> Facts:
+    """The year's report facts, grouped, straight from the complaints (the learning log apart)."""
+    responded = list(_responded(session, year))
+    return Facts(
+        received=list(_received(session, year)),
+        acknowledged=list(_acknowledged(session, year)),
+        responded=responded,
+        outcomes=list(_outcomes(session, year, responded)),
+        withdrawn=list(_withdrawn(session, year)),
+        due=list(_due(session)),
+    )
+
+
+# -- the reports ------------------------------------------------------------------------------------
+
+
+def summary(session: Session, ctx: CaseContext, year: int, learning_limit: int | None = 50) -> Summary:
+    facts = record_facts(session, year)
+    return rules.summarise(
+        facts, year, ctx.today(), ctx.calendar(session), ctx.profile, learning=learning_log(session, year, learning_limit), learning_limit=learning_limit
+    )
+
+
+def tsm_from_facts(facts: Facts, year: int, homes: int) -> TsmOut:
+    received, responded = rules.ch01(facts.received, homes), rules.ch02(facts.responded)
+    first, last = rules.reporting_year(year)
     stages = [
         TsmStage(
             stage=s,
@@ -41,6 +216,59 @@ def tsm(session: Session, year: int, homes: int) -> TsmOut:
             pct_within_original=responded[s].pct_original,
             pct_within_extended=responded[s].pct_extended,
         )
-        for s in (1, 2)
+        for s in rules.STAGES
     ]
-    return TsmOut(year=f"{year}/{(year + 1) % 100:02d}", period_start=first, period_end=last, homes=homes, stages=stages)
+    return TsmOut(year=rules.year_label(year), period_start=first, period_end=last, homes=homes, stages=stages)
+
+
+def tsm(session: Session, year: int, homes: int | None = None) -> TsmOut:
+    """CH01 and CH02 for the year; ``homes`` defaults to the count stored for that year."""
+    homes = homes_for(session, year, homes)
+    facts = Facts(received=list(_received(session, year)), responded=list(_responded(session, year)))
+    return tsm_from_facts(facts, year, homes)
+
+
+# -- one complaint at a time (for checking the grouped reading and the rebuild from events) -------
+
+
+def case_facts(session: Session) -> list[CaseFacts]:
+    """Every complaint's report facts as the record holds them, in reference order."""
+    decisions: dict[tuple[int, int], str | None] = {}
+    for cid, stage, decision in session.execute(
+        select(Event.complaint_id, Event.details["stage"].as_integer(), _decision()).where(Event.type == "responded").order_by(Event.id)
+    ):
+        decisions[(cid, stage)] = decision
+    out = []
+    for c in session.scalars(select(Complaint).order_by(Complaint.reference)):
+        stages = [
+            StageRecord(
+                1,
+                c.received_on,
+                c.decline_ground if c.declined_at_stage == 1 else None,
+                c.stage1_acknowledged_on,
+                c.stage1_ack_within,
+                c.stage1_extended_to,
+                c.stage1_responded_on,
+                c.stage1_response_within_original,
+                c.stage1_response_within_extended,
+                rules.outcome_of(decisions.get((c.id, 1))) if c.stage1_responded_on else None,
+            )
+        ]
+        if c.stage2_requested_on is not None:
+            stages.append(
+                StageRecord(
+                    2,
+                    c.stage2_requested_on,
+                    c.decline_ground if c.declined_at_stage == 2 else None,
+                    c.stage2_acknowledged_on,
+                    c.stage2_ack_within,
+                    c.stage2_extended_to,
+                    c.stage2_responded_on,
+                    c.stage2_response_within_original,
+                    c.stage2_response_within_extended,
+                    rules.outcome_of(decisions.get((c.id, 2))) if c.stage2_responded_on else None,
+                )
+            )
+        due = c.current_due if Status(c.status) in OPEN_STATUSES else None
+        out.append(CaseFacts(c.reference, c.channel, c.category, c.status, tuple(stages), c.closed_on, c.learning, due))
+    return out

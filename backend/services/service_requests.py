@@ -81,7 +81,13 @@ def raise_complaint(session: Session, ctx: CaseContext, sr: ServiceRequest, data
     c.impact = data.impact
     c.category = sr.service_code
     record_event(
-        session, "service_request_complaint_raised", actor, service_request_id=sr.id, complaint_reference=c.reference, service_request_status=sr.status
+        session,
+        "service_request_complaint_raised",
+        actor,
+        service_request_id=sr.id,
+        complaint_reference=c.reference,
+        service_request_status=sr.status,
+        category=c.category,
     )
     return c
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from backend.domain.reports import StageFacts, ch01, ch02, reporting_year
+from backend.domain.reports import CaseFacts, Received, Responded, StageRecord, case_measures, ch01, ch02, reporting_year
 from tests.backend.helpers import RESPONSE, new_complaint, ok
 from tests.conftest import Backend
 
@@ -18,32 +18,52 @@ def test_the_reporting_year_runs_from_april_to_march() -> None:
     assert reporting_year(2026) == (D(2026, 4, 1), D(2027, 3, 31))
 
 
-def test_ch01_counts_complaints_received_in_the_year_per_thousand_homes() -> None:
+def test_a_complaint_counts_in_the_year_it_reached_us_and_a_response_in_the_year_it_was_sent() -> None:
+    def case(ref: str, received: dt.date, responded: dt.date | None = None, stage2: dt.date | None = None) -> CaseFacts:
+        stages = [StageRecord(1, received, acknowledged_on=received, responded_on=responded, within_original=True, within_extended=True)]
+        if stage2:
+            stages.append(StageRecord(2, stage2))
+        return CaseFacts(ref, "sms", None, "stage1_responded", tuple(stages))
+
+    facts = case_measures(
+        [
+            case("a", D(2026, 3, 31), responded=D(2026, 4, 1)),  # received the year before, answered in this one
+            case("b", D(2026, 4, 1)),
+            case("c", D(2027, 3, 31), responded=D(2027, 4, 1)),  # answered the year after
+            case("d", D(2027, 4, 1)),  # the year after
+            case("e", D(2026, 2, 1), stage2=D(2026, 9, 1)),  # stage 2 counts when the escalation was asked for
+        ],
+        2026,
+    )
+    assert sorted((f.stage, f.count) for f in facts.received) == [(1, 1), (1, 1), (2, 1)]
+    assert [(f.stage, f.responded_on) for f in facts.responded] == [(1, D(2026, 4, 1))]
+
+
+def test_ch01_counts_complaints_received_per_thousand_homes_and_not_the_declined() -> None:
     facts = [
-        StageFacts(1, D(2026, 3, 31)),  # the year before
-        StageFacts(1, D(2026, 4, 1)),
-        StageFacts(1, D(2027, 3, 31)),
-        StageFacts(1, D(2027, 4, 1)),  # the year after
-        StageFacts(2, D(2026, 9, 1)),
+        Received(1, "Repairs", "sms"),
+        Received(1, None, "phone"),
+        Received(1, "Repairs", "sms", declined_ground="legal_proceedings"),  # declined: not a complaint
+        Received(2, "Repairs", "sms"),
     ]
-    assert ch01(facts, 2026, homes=4000) == {1: (2, 0.5), 2: (1, 0.2)}
+    assert ch01(facts, homes=4000) == {1: (2, 0.5), 2: (1, 0.2)}
+    assert ch01([Received(1, None, "sms", count=7)], homes=1000) == {1: (7, 7.0), 2: (0, 0.0)}  # a group of seven
     with pytest.raises(ValueError, match="homes"):
-        ch01(facts, 2026, homes=0)
+        ch01(facts, homes=0)
 
 
-def test_ch02_counts_responses_sent_in_the_year_in_both_readings() -> None:
+def test_ch02_counts_responses_in_both_readings() -> None:
     facts = [
-        StageFacts(1, D(2026, 3, 20), D(2026, 4, 2), within_original=True, within_extended=True),  # received before, answered in the year
-        StageFacts(1, D(2026, 5, 1), D(2026, 5, 20), within_original=False, within_extended=True),  # late, but within its extension
-        StageFacts(1, D(2026, 6, 1), D(2026, 7, 30), within_original=False, within_extended=False),
-        StageFacts(1, D(2027, 3, 1)),  # not answered yet: not in CH02
-        StageFacts(2, D(2026, 8, 1), D(2026, 9, 1), within_original=True, within_extended=True),
+        Responded(1, D(2026, 3, 20), D(2026, 4, 2), within_original=True, within_extended=True),
+        Responded(1, D(2026, 5, 1), D(2026, 5, 20), within_original=False, within_extended=True),  # late, but within its extension
+        Responded(1, D(2026, 6, 1), D(2026, 7, 30), within_original=False, within_extended=False),
+        Responded(2, D(2026, 8, 1), D(2026, 9, 1), within_original=True, within_extended=True),
     ]
-    result = ch02(facts, 2026)
+    result = ch02(facts)
     assert (result[1].responded, result[1].within_original, result[1].within_extended) == (3, 1, 2)
     assert (result[1].pct_original, result[1].pct_extended) == (33.3, 66.7)
     assert (result[2].pct_original, result[2].pct_extended) == (100.0, 100.0)
-    assert ch02([], 2026)[2].pct_original is None  # nothing answered: no percentage, not 0%
+    assert ch02([])[2].pct_original is None  # nothing answered: no percentage, not 0%
 
 
 def test_the_report_from_the_record_matches_the_answers_worked_out_by_hand(backend: Backend) -> None:

@@ -1,5 +1,5 @@
 """Administration from the command line: ``python -m backend.cli create-user ...``, ``migrate``,
-``telegram-set-webhook URL``.
+``telegram-set-webhook URL``, ``retention [--dry-run]``.
 
 The first manager is created here (there is no default account). The password is read from a
 prompt, or from standard input with --password-stdin, never from the command line, so it does not
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections import Counter
 
 from backend.db.migrations import upgrade_to_head
 from backend.db.session import make_engine, make_sessionmaker, session_scope
@@ -65,6 +66,41 @@ def _telegram_webhook(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _retention(args: argparse.Namespace) -> int:
+    """Anonymise residents past the retention period (``--dry-run`` only counts). Each batch is its
+    own transaction, so a long first run keeps what it has done if stopped. Prints counts, never names."""
+    from zoneinfo import ZoneInfo
+
+    from backend.domain.timescales import load_profile
+    from backend.services import retention
+    from backend.services.context import CaseContext
+
+    settings = get_settings()
+    ctx = CaseContext(profile=load_profile(settings.policy_profile), timezone=ZoneInfo(settings.timezone))
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    factory = make_sessionmaker(engine)
+    total, counts, result = 0, Counter[str](), None
+    limit = None if args.dry_run else args.batch
+    try:
+        while True:
+            for session in session_scope(factory):
+                result = retention.run(session, ctx, settings.retention_years, "cli:retention", dry_run=args.dry_run, limit=limit)
+            assert result is not None
+            total += len(result.anonymised)
+            counts.update(result.counts)
+            if args.dry_run or not result.more_due or not result.anonymised:
+                break
+    finally:
+        engine.dispose()
+    verb = "Would anonymise" if args.dry_run else "Anonymised"
+    print(f"{verb} {total} resident record(s) (retention {settings.retention_years} years, today {result.today}).")
+    print(f"Kept because something is open: {result.kept_open}; not yet due: {result.not_yet_due}; already anonymised: {result.already_anonymised}.")
+    for kind, n in sorted(counts.items()):
+        print(f"  {kind}: {n}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.cli", description="Case backend administration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     tw.add_argument("url", help="the public https URL of /channels/telegram")
     tw.add_argument("--allow-http", action="store_true", help="for a local fake Bot API in tests")
     tw.set_defaults(func=_telegram_webhook)
+    rt = sub.add_parser("retention", help="anonymise residents' records past the retention period (RETENTION_YEARS), keeping the statistics")
+    rt.add_argument("--dry-run", action="store_true", help="only count what would be anonymised")
+    rt.add_argument("--batch", type=int, default=200, help="residents per transaction")
+    rt.set_defaults(func=_retention)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -8,6 +8,7 @@ server with its service token, and staff with a login); the rules themselves liv
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,15 +19,33 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from backend import logging_setup
-from backend.api import agent, calendar, complaints, console, conversations, errors, lookup, reports, residents, service_requests, staff
+from backend import logging_setup, scheduler
+from backend.api import (
+    agent,
+    alerts,
+    calendar,
+    casework,
+    complaints,
+    console,
+    conversations,
+    errors,
+    letters,
+    lookup,
+    privacy,
+    reports,
+    residents,
+    service_requests,
+    staff,
+)
 from backend.channels import channel_senders, telegram, twilio, webchat
 from backend.db.migrations import upgrade_to_head
 from backend.db.session import make_engine, make_sessionmaker
 from backend.domain.ombudsman import Moment, signposting
 from backend.domain.timescales import load_profile
 from backend.hub.hub import Hub
+from backend.hub.live import make_live
 from backend.hub.rasa import RasaClient
+from backend.services import alerts as alerts_service
 from backend.services.context import CaseContext, Clock
 from backend.settings import Settings, get_settings
 
@@ -51,13 +70,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             upgrade_to_head(engine)
         hours = (settings.contact_centre_opens, settings.contact_centre_closes, settings.handoff_minutes_per_person)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
-        hub = Hub(app.state.sessionmaker, app.state.ctx, rasa, poll_seconds=settings.hub_poll_seconds, handoff_hours=hours)
+        live = make_live(settings.redis_url, namespace=engine.url.database or "")
+        hub = Hub(app.state.sessionmaker, app.state.ctx, rasa, poll_seconds=settings.hub_poll_seconds, handoff_hours=hours, live=live)
         hub.senders.update(channel_senders(settings))
         app.state.hub = hub
         retries = asyncio.get_running_loop().create_task(hub.run())
+        jobs = [retries]
+        if settings.alert_scan_seconds > 0:
+            scan = functools.partial(alerts_service.scan, ctx=app.state.ctx)
+            jobs.append(asyncio.get_running_loop().create_task(scheduler.every(settings.alert_scan_seconds, scan, app.state.sessionmaker, "deadline alerts")))
         log.info("backend started", extra={"env": settings.app_env, "policy": profile.name, "db": engine.dialect.name, "channels": sorted(hub.senders)})
         yield
-        retries.cancel()
+        for job in jobs:
+            job.cancel()
         await hub.close()
         engine.dispose()
 
@@ -90,10 +115,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         return response
 
     for router in (
+        alerts.router,
         calendar.router,
         complaints.router,
         conversations.router,
         complaints.reps,
+        casework.router,  # before service_requests: /service-requests/register is not a reference
         service_requests.router,
         lookup.router,
         staff.router,
@@ -102,6 +129,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         agent.keywords_router,
         console.router,
         reports.router,
+        reports.pages,
+        letters.router,
+        privacy.router,
         webchat.router,
         twilio.router,
         telegram.router,

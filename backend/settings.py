@@ -32,10 +32,17 @@ class Settings(BaseSettings):
     contact_centre_opens: str = "08:00"
     contact_centre_closes: str = "18:00"
     handoff_minutes_per_person: int = 5  # for the rough wait a resident is told (position × this)
+    # Residents' personal data is anonymised this many years after the last activity on their record,
+    # never while anything is open (backend/domain/retention.py); the statistics are kept.
+    retention_years: int = Field(default=6, ge=1, le=100)
 
     # The conversation hub: where Rasa's REST channel listens (loopback or a private network).
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 20.0
+    # Redis, when several backend workers run: live updates reach a browser or console on any worker.
+    redis_url: str | None = None
+    # How often each worker scans for cases becoming due soon or overdue (0 turns the alerts off).
+    alert_scan_seconds: float = 300.0
     hub_poll_seconds: float = 1.0  # how often failed sends and unanswered messages are retried
     # The address residents' browsers may open the web chat from (CORS-like check on the WebSocket);
     # empty means any origin, which suits a widget embedded on the landlord's own sites.

@@ -89,7 +89,9 @@ class Backend:
 def _start_backend(url: str, dialect: str, tmp: Path) -> Iterator[Backend]:
     clock = FixedClock(dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC))
     # logins last two years here, because tests move the clock across weeks
-    settings = Settings(database_url=url, service_token=SERVICE_TOKEN, app_env="test", lookup_max_failures=5, staff_session_hours=24 * 730)
+    settings = Settings(
+        database_url=url, service_token=SERVICE_TOKEN, app_env="test", lookup_max_failures=5, staff_session_hours=24 * 730, alert_scan_seconds=0
+    )
     app = create_app(settings, clock=clock)
     with TestClient(app) as client:
         ids: dict[str, int] = {}

@@ -114,14 +114,18 @@ class Stack:
         cmd = [str(BOT_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
         self.start("actions", cmd, env, f"{self.actions_url}/health", timeout=90)
 
-    def start_rasa(self) -> None:
-        port = self.rasa_port
-        self.rasa_url = f"http://127.0.0.1:{port}"
+    def start_rasa(self, name: str = "rasa", port: int | None = None, endpoints: str = "bot/endpoints.yml", env: dict[str, str] | None = None) -> str:
+        """Start a Rasa server; a second one (scale-out) takes its own name, port and endpoints."""
+        port = port or self.rasa_port
+        url = f"http://127.0.0.1:{port}"
+        if name == "rasa":
+            self.rasa_url = url
         env = {
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONPATH": str(ROOT),  # the pipeline's own component, bot.components
+            **(env or {}),
         }
         cmd = [
             str(BOT_PYTHON),
@@ -131,7 +135,7 @@ class Stack:
             "--model",
             str(MODEL),
             "--endpoints",
-            "bot/endpoints.yml",
+            endpoints,
             "--credentials",
             "bot/credentials.yml",
             "-i",
@@ -139,7 +143,8 @@ class Stack:
             "-p",
             str(port),
         ]
-        self.start("rasa", cmd, env, f"{self.rasa_url}/", timeout=240)
+        self.start(name, cmd, env, f"{url}/", timeout=240)
+        return url
 
     def stop_all(self) -> None:
         for p in reversed(self.procs):

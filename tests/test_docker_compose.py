@@ -28,7 +28,7 @@ def _compose_cmd() -> list[str] | None:
 def test_every_service_has_a_healthcheck_and_only_the_backend_is_published() -> None:
     spec = yaml.safe_load(COMPOSE.read_text())
     services = spec["services"]
-    assert set(services) == {"postgres", "redis", "backend", "rasa", "actions"}
+    assert set(services) == {"postgres", "redis", "backend", "rasa1", "rasa2", "actions"}
     assert all("healthcheck" in s for s in services.values())
     assert [name for name, s in services.items() if s.get("ports")] == ["backend"]
 

@@ -106,7 +106,7 @@ async def claim(handoff_id: int, request: Request, who: AgentDep) -> HandoffQueu
     hub = _hub(request)
     now = hub.now()
     out = await hub.db(lambda s: handoffs.item(s, handoffs.claim(s, handoff_id, _me(s, who), now), now))
-    hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
+    await hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
     return out
 
 
@@ -144,7 +144,7 @@ async def add_note(handoff_id: int, data: AgentText, request: Request, who: Agen
     # staff watching see it at once; never the resident's topic
     event = {"type": "message", "id": out.id, "conversation_id": conv_id, "direction": "note", "sender": "agent", "text": out.text}
     event["at"] = out.created_at.isoformat()
-    hub.live.publish(conversation_topic(conv_id), event)
+    await hub.live.publish(conversation_topic(conv_id), event)
     return out
 
 
@@ -153,7 +153,7 @@ async def transfer(handoff_id: int, data: TransferIn, request: Request, who: Age
     hub = _hub(request)
     now = hub.now()
     out = await hub.db(lambda s: handoffs.item(s, handoffs.transfer(s, handoff_id, _me(s, who), data.agent_id), now))
-    hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
+    await hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
     return out
 
 
@@ -169,7 +169,7 @@ async def hand_back(handoff_id: int, data: HandBackIn, request: Request, who: Ag
         return handoffs.item(session, req, now), req.conversation_pk, refs
 
     out, conv_id, refs = await hub.db(back)
-    hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
+    await hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
     if conv_id is not None:
         extra = {"handback": {"summary": data.summary or "", "references": refs[:5]}}
         if not await hub.bot_event(conv_id, "agent_handed_back", extra):
@@ -183,7 +183,7 @@ async def close(handoff_id: int, data: HandoffCloseIn, request: Request, who: Ag
     hub = _hub(request)
     now = hub.now()
     out, conv_id = await hub.db(lambda s: _closed(s, handoff_id, _me(s, who), now, data.outcome))
-    hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
+    await hub.live.publish(AGENTS_TOPIC, {"type": "queue"})
     if conv_id is not None:
         await hub.say(conv_id, "system", CLOSED_TEXT)
     return out

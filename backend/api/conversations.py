@@ -55,7 +55,7 @@ async def handoff(data: HandoffIn, request: Request, who: BriefIntakeDep) -> Han
     ctx = request.app.state.ctx
     hours = (s.contact_centre_opens, s.contact_centre_closes, s.handoff_minutes_per_person)
     out = await hub.db(lambda session: handoffs.request_handoff(session, ctx, data, who.actor, *hours))
-    hub.live.publish(AGENTS_TOPIC, {"type": "queue", "new": out.id})
+    await hub.live.publish(AGENTS_TOPIC, {"type": "queue", "new": out.id})
     return out
 
 

@@ -23,7 +23,7 @@ from backend.db.models import Conversation, HandoffRequest, Message, Resident
 from backend.domain.adjustments import AdjustmentType
 from backend.domain.messaging import Choice, choice_for_reply, render_reply, whatsapp_window_open
 from backend.hub import store
-from backend.hub.live import Live, conversation_topic, resident_topic
+from backend.hub.live import Live, LiveUpdates, conversation_topic, resident_topic
 from backend.hub.rasa import RasaClient, RasaUnavailable
 from backend.hub.store import ConversationView, MessageView
 from backend.services import handoffs
@@ -74,6 +74,7 @@ class Hub:
         *,
         poll_seconds: float = 1.0,
         handoff_hours: tuple[str, str, int] = ("08:00", "18:00", 5),
+        live: LiveUpdates | None = None,
     ) -> None:
         self.sessions = sessions
         # the case context: its clock for every timestamp, its calendar for contact-centre hours
@@ -81,7 +82,7 @@ class Hub:
         self.clock = ctx.clock
         self.rasa = rasa
         self.handoff_hours = handoff_hours  # opens, closes, minutes per person waiting
-        self.live = Live()
+        self.live: LiveUpdates = live or Live()
         self.senders: dict[str, ChannelSender] = {}
         self.poll_seconds = poll_seconds
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -107,11 +108,12 @@ class Hub:
     def now(self) -> dt.datetime:
         return self.clock.now()
 
-    def publish(self, conv_id: int, event: dict[str, Any]) -> int:
+    async def publish(self, conv_id: int, event: dict[str, Any]) -> int:
         """To the resident's open web chat and to staff watching; returns how many resident sockets took it
-        (a staff console watching is not delivery to the resident)."""
-        self.live.publish(conversation_topic(conv_id), event)
-        return self.live.publish(resident_topic(conv_id), event)
+        (a staff console watching is not delivery to the resident). With several workers, how many
+        workers holding one of the resident's sockets took it."""
+        await self.live.publish(conversation_topic(conv_id), event)
+        return await self.live.publish(resident_topic(conv_id), event)
 
     # -- inbound ------------------------------------------------------------------------------------
     async def receive(
@@ -143,9 +145,9 @@ class Hub:
 
         got = await self.db(keep)
         if got.message is not None:
-            self.publish(got.conversation.id, got.message.as_event())
+            await self.publish(got.conversation.id, got.message.as_event())
             if got.message.status == "for_agent":
-                self.live.publish(AGENTS_TOPIC, {"type": "queue", "conversation_id": got.conversation.id})
+                await self.live.publish(AGENTS_TOPIC, {"type": "queue", "conversation_id": got.conversation.id})
         return got
 
     async def route(self, conv_id: int) -> None:
@@ -185,21 +187,21 @@ class Hub:
             return False
         conv, msg, handed_over = claimed
         if handed_over is not None:
-            self.live.publish(AGENTS_TOPIC, {"type": "queue", "new": handed_over.id})
+            await self.live.publish(AGENTS_TOPIC, {"type": "queue", "new": handed_over.id})
             await self.say(conv.id, "system", handoff_message(handed_over))
             return False
-        self.publish(conv.id, {"type": "typing", "on": True})
+        await self.publish(conv.id, {"type": "typing", "on": True})
         metadata = {"channel": conv.channel, "hub": True}
         try:
             replies = await self.rasa.turn(conv.public_id, str(msg.payload.get("choice") or msg.text), metadata)
         except RasaUnavailable as exc:
             log.warning("assistant unavailable", extra={"conversation": conv.id, "error": str(exc)})
-            self.publish(conv.id, {"type": "typing", "on": False})
+            await self.publish(conv.id, {"type": "typing", "on": False})
             await self._assistant_down(conv, msg)
             return False
         await self._send_replies(conv, msg.id, replies)
         # after the replies, so "typing" covers the whole turn and its end marks the turn complete
-        self.publish(conv.id, {"type": "typing", "on": False})
+        await self.publish(conv.id, {"type": "typing", "on": False})
         return more[0]
 
     def _hand_over_first(self, session: Session, conv: Conversation, msg: Message) -> HandoffOut | None:
@@ -244,12 +246,12 @@ class Hub:
     async def _send_replies(self, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]]) -> None:
         """Store the bot's replies and send them. Web chat with the browser connected is sent in the
         same transaction that stores them (one database round trip per turn, not two per reply)."""
-        live = conv.channel == "webchat" and self.live.listeners(resident_topic(conv.id)) > 0
+        live = conv.channel == "webchat" and await self.live.listeners(resident_topic(conv.id)) > 0
         stored = await self.db(lambda s: self._record_replies(s, conv, msg_id, replies, live))
         for view in stored:
             if conv.channel == "webchat":
                 if view.status == "sent":
-                    self.publish(conv.id, view.as_event())
+                    await self.publish(conv.id, view.as_event())
             else:
                 await self.deliver(view.id)
 
@@ -300,7 +302,7 @@ class Hub:
             return "missing"
         conv, msg, decided = prepared
         if decided == "webchat":
-            if self.publish(conv.id, msg.as_event()):
+            if await self.publish(conv.id, msg.as_event()):
                 await self._finish(msg_id, status="sent")
                 return "sent"
             return "pending"  # delivered from the record when the browser reconnects
@@ -309,7 +311,7 @@ class Hub:
         status, provider_id, error = await self._send(conv, msg)
         await self._finish(msg_id, status=status, provider_id=provider_id, error=error)
         if status == "sent":
-            self.publish(conv.id, msg.as_event())
+            await self.publish(conv.id, msg.as_event())
         return status
 
     async def _send(self, conv: ConversationView, msg: MessageView) -> tuple[str, str | None, str | None]:
@@ -350,6 +352,7 @@ class Hub:
 
     async def close(self) -> None:
         await self.rasa.close()
+        await self.live.close()
         for sender in set(self.senders.values()):
             closer = getattr(sender, "close", None)
             if closer is not None:

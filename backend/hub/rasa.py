@@ -1,7 +1,15 @@
-"""Talking to Rasa's REST channel (``/webhooks/rest/webhook``), which answers a turn with its replies."""
+"""Talking to Rasa's REST channel (``/webhooks/rest/webhook``), which answers a turn with its replies.
+
+Several Rasa processes may stand behind the hub (``RASA_URL`` lists them, comma-separated): they
+share their trackers (SQLTrackerStore) and conversation locks (RedisLockStore), so any of them can
+take any turn, and turns are spread round-robin. A process that refuses the connection never saw
+the message, so the next one is tried; one that timed out or failed may have acted on it, so the
+turn is not sent twice: the hub's retry loop answers it later from the record.
+"""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
@@ -12,21 +20,33 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self._url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    def __init__(self, base_urls: str, timeout: float) -> None:
+        self._urls = [u.strip().rstrip("/") + "/webhooks/rest/webhook" for u in base_urls.split(",") if u.strip()]
+        if not self._urls:
+            raise ValueError("RASA_URL is empty: give one Rasa server's address, or several separated by commas")
+        self._next = itertools.count()
         self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
 
     async def turn(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        try:
-            response = await self._client.post(self._url, json={"sender": sender, "message": message, "metadata": metadata})
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code != 200:
-            raise RasaUnavailable(f"Rasa answered {response.status_code}")
-        body = response.json()
-        if not isinstance(body, list):
-            raise RasaUnavailable("Rasa's answer was not a list of messages")
-        return [m for m in body if isinstance(m, dict)]
+        start = next(self._next)
+        body = {"sender": sender, "message": message, "metadata": metadata}
+        for i in range(len(self._urls)):
+            url = self._urls[(start + i) % len(self._urls)]
+            try:
+                response = await self._client.post(url, json=body)
+            except httpx.ConnectError as exc:
+                if i + 1 < len(self._urls):
+                    continue  # that process is down and never saw the message: the next one takes it
+                raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            except httpx.HTTPError as exc:
+                raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code != 200:
+                raise RasaUnavailable(f"Rasa answered {response.status_code}")
+            replies = response.json()
+            if not isinstance(replies, list):
+                raise RasaUnavailable("Rasa's answer was not a list of messages")
+            return [m for m in replies if isinstance(m, dict)]
+        raise RasaUnavailable("no Rasa server configured")  # unreachable: the loop returns or raises
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -1,0 +1,138 @@
+"""Two Rasa processes behind one backend, sharing their trackers in PostgreSQL (SQLTrackerStore) and
+their conversation locks in Redis (RedisLockStore), as bot/endpoints.scaleout.yml and
+docker-compose.yml set them up: a resident's messages taken alternately by each process make one
+consistent conversation, and the complaint lands in the backend once with everything they said.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from tests.actions.conftest import create_officer, login
+from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE
+from tests.processes import BOT_PYTHON, MODEL, Stack, free_port, running
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _need(ok: bool, what: str) -> None:
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the scale-out test, but {what}")
+        pytest.skip(what)
+
+
+def _redis_ok() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def two_rasas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, list[str], str]]:
+    _need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed (scripts/train.sh)")
+    _need(PG_AVAILABLE, f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    _need(_redis_ok(), f"Redis is not reachable at {REDIS_URL}")
+    name = f"rasa_trackers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    pg = admin.url
+    redis_url = redis.connection.parse_url(REDIS_URL)
+    env = {
+        "TRACKER_DB_HOST": pg.host or "127.0.0.1",
+        "TRACKER_DB_PORT": str(pg.port or 5432),
+        "TRACKER_DB_NAME": name,
+        "TRACKER_DB_USER": pg.username or "postgres",
+        "TRACKER_DB_PASSWORD": pg.password or "",
+        "TRACKER_LOGIN_DB": pg.database or "postgres",
+        "LOCK_STORE_HOST": str(redis_url.get("host", "127.0.0.1")),
+        "LOCK_STORE_PORT": str(redis_url.get("port", 6379)),
+        "LOCK_STORE_DB": str(redis_url.get("db", 0)),
+        "LOCK_STORE_PREFIX": name,  # this run's locks only
+    }
+    tmp: Path = tmp_path_factory.mktemp("scale")
+    try:
+        with running(tmp, actions=True, rasa=False) as stack:
+            create_officer(f"sqlite:///{tmp / 'complaints.db'}")
+            urls = [stack.start_rasa(f"rasa{i}", free_port(), "bot/endpoints.scaleout.yml", env) for i in (1, 2)]
+            yield stack, urls, pg.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def say(url: str, sender: str, message: str) -> str:
+    r = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message, "metadata": {"channel": "webchat"}}, timeout=120)
+    assert r.status_code == 200, r.text
+    replies: list[dict[str, Any]] = r.json()
+    return "\n".join(str(m.get("text", "")) for m in replies)
+
+
+def test_one_residents_messages_taken_alternately_by_two_rasa_processes_make_one_complaint(two_rasas: tuple[Stack, list[str], str]) -> None:
+    stack, urls, _ = two_rasas
+    me = f"resident-{uuid.uuid4().hex[:8]}"
+    script = [
+        ("hi", "housing assistant"),
+        ("I've reported the damp in my mum's bedroom three times and nobody has come to fix it, it's disgusting", "make a complaint"),
+        ("/affirm", "resident"),
+        ("I'm acting for someone else", "connected"),
+        ("daughter", "your name"),
+        ("Sam Khan", "resident's full name"),
+        ("Amira Khan", "contact"),
+        ("sam.khan@example.org", "postcode"),
+        ("LS6 2AB", "anything else"),
+        ("the contractor was rude to my mum when he finally came", "anything else"),
+        ("that's all", "When did this happen"),
+        ("since March 2026", "reported this to us before"),
+        ("no", "affected"),
+        ("her asthma is worse and she sleeps on the sofa", "put things right"),
+        ("fix the damp properly and an apology", "court claim"),
+        ("No legal action", "make this easier"),
+        ("large print letters please", "health"),
+        ("she is partially sighted", "record this"),
+        ("yes, record it", "three times"),
+        ("/affirm", "Your reference is CMP-"),
+    ]
+    transcript: list[str] = []
+    for i, (text_, expect) in enumerate(script):
+        reply = say(urls[i % 2], me, text_)  # odd turns on one process, even turns on the other
+        transcript += [f"[rasa{i % 2 + 1}] > {text_}", reply]
+        assert expect in reply, "\n".join(transcript)
+    reference = reply.split("Your reference is ")[1].split(".")[0]
+    officer = {"Authorization": f"Bearer {login(stack)}"}
+    case = httpx.get(f"{stack.backend_url}/api/v1/complaints/{reference}", headers=officer, timeout=10).json()
+    assert case["definition"]["points"][0].startswith("I've reported the damp")
+    assert "rude" in case["definition"]["points"][1]
+    assert case["definition"]["outcomes"] == ["fix the damp properly and an apology"]
+    assert case["representative"]["name"] == "Sam Khan"
+    assert case["resident"]["name"] == "Amira Khan"
+    assert [a["type"] for a in case["resident"]["adjustments"]] == ["large_print"]
+    listed = httpx.get(f"{stack.backend_url}/api/v1/complaints?q=Amira", headers=officer, timeout=10).json()
+    assert [c["reference"] for c in listed["items"]] == [reference]  # stored exactly once
+
+
+def test_two_messages_of_one_conversation_arriving_at_both_processes_at_once_are_both_kept(two_rasas: tuple[Stack, list[str], str]) -> None:
+    _, urls, tracker_db = two_rasas
+    me = f"resident-{uuid.uuid4().hex[:8]}"
+    say(urls[0], me, "hi")
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda u: say(u, me, "my kitchen tap is leaking"), urls))
+    engine = create_engine(tracker_db)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": me}).scalars().all()
+    engine.dispose()
+    assert [json.loads(r)["text"] for r in rows] == ["hi", "my kitchen tap is leaking", "my kitchen tap is leaking"]

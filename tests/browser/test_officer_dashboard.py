@@ -386,7 +386,7 @@ def test_an_officer_works_a_case_from_triage_to_the_stage_2_response_and_close(
     olu.notice("Stage 2 handler: Sam Senior.")
     olu.fold("Accept and acknowledge")
     page.get_by_role("button", name="Acknowledge", exact=True).click()
-    expect(page.locator("#ack-error")).to_contain_text("Stage 2 must be defined when it is acknowledged")  # Code 6.11 is checked first
+    expect(page.locator("#ack-error")).to_contain_text("You considered this complaint at stage 1, so you cannot act on it at stage 2")  # 6.13 first
     refuse = olu.fold("Decline, with reasons")
     expect(refuse.get_by_label("Ground").locator('option[value="other"]')).to_be_disabled()  # 5.11: section 2 grounds only
     refuse.get_by_label("Reasons the resident will be told").fill("Considered before.")
@@ -401,6 +401,9 @@ def test_an_officer_works_a_case_from_triage_to_the_stage_2_response_and_close(
     sam.open_case(ref)
     sam.status("Stage 2: requested, to acknowledge")
     expect(page.locator("#ack-hint")).to_contain_text("Stage 2 needs its own definition")
+    sam.fold("Accept and acknowledge")
+    page.get_by_role("button", name="Acknowledge", exact=True).click()
+    expect(page.locator("#ack-error")).to_contain_text("Stage 2 must be defined when it is acknowledged")  # Code 6.11
     sam.fold("Edit the definition")
     expect(page.get_by_label("What went wrong")).to_have_value("Damp and black mould in the back bedroom\nThe contractor missed two appointments")
     page.get_by_label("What went wrong").fill("The mould came back after the stage 1 repair")

@@ -4,6 +4,9 @@ passed over without losing or repeating the resident's message."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -11,6 +14,12 @@ from backend.hub.rasa import RasaClient, RasaUnavailable
 from tests.fakes.rasa import ScriptedRasa
 from tests.fakes.servers import serve
 from tests.processes import free_port
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    """On a thread of its own: other tests (Playwright's sync API) may leave a loop running here."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def test_turns_are_spread_across_the_rasa_processes_and_a_dead_one_is_skipped() -> None:
@@ -25,12 +34,12 @@ def test_turns_are_spread_across_the_rasa_processes_and_a_dead_one_is_skipped() 
             await client.close()
 
     with serve(one.app()) as a, serve(two.app()) as b:
-        replies = asyncio.run(talk(f"{a}, {b}", 4))
+        replies = run(talk(f"{a}, {b}", 4))
         assert len(one.received) == 2 and len(two.received) == 2
         assert all(r for r in replies)
-        asyncio.run(talk(f"{dead},{a}", 3))
+        run(talk(f"{dead},{a}", 3))
         assert len(one.received) == 5  # every turn answered by the live one, each once
     with pytest.raises(RasaUnavailable):
-        asyncio.run(talk(dead, 1))
+        run(talk(dead, 1))
     with pytest.raises(ValueError, match="RASA_URL is empty"):
         RasaClient(" , ", timeout=1)

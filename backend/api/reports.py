@@ -11,7 +11,7 @@ import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 
 from backend.api.console import HEADERS, WEB
 from backend.api.deps import CtxDep, ManagerDep, SessionDep
@@ -99,11 +99,15 @@ def _attachment(body: str | bytes, media_type: str, name: str) -> Response:
 
 @router.get("/summary.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def summary_csv(session: SessionDep, ctx: CtxDep, _: ManagerDep, year: YearQ = None) -> Response:
-    """The summary's tables and the whole learning log, for a spreadsheet."""
+    """The summary's tables and the whole learning log, for a spreadsheet. Everything is read from
+    the database before the response starts (the request's session, and SQLite's write lock, end
+    with the handler); the CSV text is then written out in pieces as it is sent."""
     y = _year(ctx, year)
     s = reports.summary(session, ctx, y, learning_limit=0)
-    body = reports_export.summary_csv(s, reports.learning_entries(session, y))
-    return _attachment(body, "text/csv; charset=utf-8", reports_export.filename("complaints-summary", y, "csv"))
+    body = reports_export.summary_csv_chunks(s, list(reports.learning_entries(session, y)))
+    name = reports_export.filename("complaints-summary", y, "csv")
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/tsm.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

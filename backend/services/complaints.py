@@ -535,9 +535,11 @@ def respond(session: Session, ctx: CaseContext, c: Complaint, data: RespondIn, a
         c.stage1_responded_on = today
         c.stage1_responded_by = actor_id
         c.stage1_response_within_original, c.stage1_response_within_extended = original, extended
+        c.stage1_decision = data.decision.value if data.decision else None
     else:
         c.stage2_responded_on = today
         c.stage2_response_within_original, c.stage2_response_within_extended = original, extended
+        c.stage2_decision = data.decision.value if data.decision else None
     c.status = new_status.value
     _refresh_due(ctx, cal, c)
     record_event(

@@ -1,28 +1,29 @@
 """Reports read from the record: the facts each report needs come from the complaints, and the
 counting rules live in ``backend.domain.reports``.
 
-The one fact the complaints table does not hold is a response's decision (upheld, partly upheld,
-not upheld): the response letter states it in words the officer may edit, so it is read from the
-``responded`` event, which records it as chosen. (A ``stageN_decision`` column on the complaint
-would let the record hold it too.)
+A response's decision (upheld, partly upheld, not upheld) is read from ``stageN_decision`` on the
+complaint, set when the response was sent (migration 0008 filled it for older responses from their
+``responded`` events). The rebuild from events (``backend.services.reports_rebuild``) still reads
+the events, so reconciling the two compares two independent sources for outcomes too.
 
 The endpoints read grouped facts: one row per set of complaints sharing every fact the rules look
-at, with a count, so a year of 50,000 complaints is a few thousand rows, not 50,000 objects. The
-rules then run on those rows exactly as they run on one complaint at a time (``case_facts``), which
-is what the rebuild from events (``backend.services.reports_rebuild``) produces.
+at, with a count, so a year of 50,000 complaints is a few thousand rows, not 50,000 objects. Each
+grouped query selects by the day that puts a case in the year and reads only columns of one of the
+``ix_reports_*`` covering indexes (``ix_complaints_queue`` for overdue), so the database answers
+from the index alone. The rules then run on those rows exactly as they run on one complaint at a
+time (``case_facts``), which is what the rebuild from events produces.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, func, select
 from sqlalchemy.orm import Session
 
 from backend.api.schemas import TsmOut, TsmStage
-from backend.db.models import Complaint, Event, ReportingYear
+from backend.db.models import Complaint, ReportingYear
 from backend.domain import reports as rules
 from backend.domain.complaints import OPEN_STATUSES, Status
 from backend.domain.reports import (
@@ -92,10 +93,6 @@ def _between(column: ColumnElement[dt.date] | object, year: int) -> ColumnElemen
     return column.between(first, last)  # type: ignore[attr-defined, no-any-return]
 
 
-def _decision() -> ColumnElement[str]:
-    return Event.details["decision"].as_string()
-
-
 def _received(session: Session, year: int) -> Iterator[Received]:
     for stage, (received_on, *_rest) in _STAGE_COLUMNS.items():
         cols = (Complaint.category, Complaint.channel, Complaint.declined_at_stage, Complaint.decline_ground)
@@ -110,35 +107,20 @@ def _acknowledged(session: Session, year: int) -> Iterator[Acknowledged]:
             yield Acknowledged(stage, rec, ack, within, n)
 
 
-def _responded(session: Session, year: int) -> Iterator[Responded]:
+_DECISION = {1: Complaint.stage1_decision, 2: Complaint.stage2_decision}
+
+
+def _responses(session: Session, year: int) -> Iterator[tuple[Responded, Outcome]]:
+    """Each group of responses sent in the year, with its decision (None when none was recorded):
+    one query per stage, answered from ``ix_reports_sN_resp``."""
     for stage, (_received, ack_on, _within, responded_on) in _STAGE_COLUMNS.items():
-        cols = (ack_on, responded_on, *_WITHIN[stage])
-        for ack, resp, original, extended, n in session.execute(select(*cols, func.count()).where(_between(responded_on, year)).group_by(*cols)):
-            yield Responded(stage, ack, resp, original, extended, n)
+        cols = (ack_on, responded_on, *_WITHIN[stage], _DECISION[stage])
+        for ack, resp, original, extended, decision, n in session.execute(select(*cols, func.count()).where(_between(responded_on, year)).group_by(*cols)):
+            yield Responded(stage, ack, resp, original, extended, n), Outcome(stage, rules.outcome_of(decision), n)
 
 
-def _outcomes(session: Session, year: int, responded: list[Responded]) -> Iterator[Outcome]:
-    """Each response sent in the year with the decision its ``responded`` event recorded, both stages
-    in one pass; a response with no such event counts as "not recorded"."""
-    stage = Event.details["stage"].as_integer()
-    answered = {s: _between(_STAGE_COLUMNS[s][3], year) for s in rules.STAGES}
-    per_complaint = select(Complaint.id, *[case((answered[s], 1), else_=0).label(f"s{s}") for s in rules.STAGES]).where(or_(*answered.values())).subquery()
-    decision = _decision()  # one expression, so PostgreSQL sees the same one in SELECT and GROUP BY
-    stmt = (
-        select(per_complaint.c.s1, per_complaint.c.s2, stage, decision, func.count())
-        .select_from(per_complaint)
-        .join(Event, and_(Event.complaint_id == per_complaint.c.id, Event.type == "responded"))
-        .group_by(per_complaint.c.s1, per_complaint.c.s2, stage, decision)
-    )
-    tally: Counter[tuple[int, str | None]] = Counter()
-    for s1, s2, event_stage, decision, n in session.execute(stmt):
-        if (event_stage == 1 and s1) or (event_stage == 2 and s2):
-            tally[(event_stage, rules.outcome_of(decision))] += n
-    for s in rules.STAGES:
-        missing = sum(r.count for r in responded if r.stage == s) - sum(n for (t, _), n in tally.items() if t == s)
-        if missing > 0:
-            tally[(s, None)] += missing
-    yield from (Outcome(s, key, n) for (s, key), n in tally.items())
+def _responded(session: Session, year: int) -> list[Responded]:
+    return [r for r, _ in _responses(session, year)]
 
 
 def _withdrawn(session: Session, year: int) -> Iterator[Withdrawn]:
@@ -170,7 +152,7 @@ def learning_entries(session: Session, year: int, limit: int | None = None) -> I
         .order_by(Complaint.closed_on.desc(), Complaint.reference.desc())
         .limit(limit)
     )
-    for ref, stage2, closed_on, category, learning in session.execute(stmt):
+    for ref, stage2, closed_on, category, learning in session.execute(stmt.execution_options(yield_per=2000)):
         yield Learned(ref, 2 if stage2 else 1, closed_on, category, learning)
 
 
@@ -181,12 +163,12 @@ def learning_log(session: Session, year: int, limit: int | None) -> tuple[int, t
 
 def record_facts(session: Session, year: int) -> Facts:
     """The year's report facts, grouped, straight from the complaints (the learning log apart)."""
-    responded = list(_responded(session, year))
+    responses = list(_responses(session, year))
     return Facts(
         received=list(_received(session, year)),
         acknowledged=list(_acknowledged(session, year)),
-        responded=responded,
-        outcomes=list(_outcomes(session, year, responded)),
+        responded=[r for r, _ in responses],
+        outcomes=[o for _, o in responses],
         withdrawn=list(_withdrawn(session, year)),
         due=list(_due(session)),
     )
@@ -224,51 +206,59 @@ def tsm_from_facts(facts: Facts, year: int, homes: int) -> TsmOut:
 def tsm(session: Session, year: int, homes: int | None = None) -> TsmOut:
     """CH01 and CH02 for the year; ``homes`` defaults to the count stored for that year."""
     homes = homes_for(session, year, homes)
-    facts = Facts(received=list(_received(session, year)), responded=list(_responded(session, year)))
+    facts = Facts(received=list(_received(session, year)), responded=_responded(session, year))
     return tsm_from_facts(facts, year, homes)
 
 
 # -- one complaint at a time (for checking the grouped reading and the rebuild from events) -------
 
 
+_CASE_COLUMNS = (
+    Complaint.reference,
+    Complaint.channel,
+    Complaint.category,
+    Complaint.status,
+    Complaint.received_on,
+    Complaint.declined_at_stage,
+    Complaint.decline_ground,
+    Complaint.closed_on,
+    Complaint.learning,
+    Complaint.current_due,
+    *[
+        getattr(Complaint, f"stage{s}_{name}")
+        for s in rules.STAGES
+        for name in ("acknowledged_on", "ack_within", "extended_to", "responded_on", "response_within_original", "response_within_extended", "decision")
+    ],
+    Complaint.stage2_requested_on,
+)
+
+
+def _stage_record(c: RowMapping, s: int, received_on: dt.date) -> StageRecord:
+    p = f"stage{s}_"
+    responded_on = c[p + "responded_on"]
+    return StageRecord(
+        s,
+        received_on,
+        c["decline_ground"] if c["declined_at_stage"] == s else None,
+        c[p + "acknowledged_on"],
+        c[p + "ack_within"],
+        c[p + "extended_to"],
+        responded_on,
+        c[p + "response_within_original"],
+        c[p + "response_within_extended"],
+        rules.outcome_of(c[p + "decision"]) if responded_on else None,
+    )
+
+
 def case_facts(session: Session) -> list[CaseFacts]:
-    """Every complaint's report facts as the record holds them, in reference order."""
-    decisions: dict[tuple[int, int], str | None] = {}
-    for cid, stage, decision in session.execute(
-        select(Event.complaint_id, Event.details["stage"].as_integer(), _decision()).where(Event.type == "responded").order_by(Event.id)
-    ):
-        decisions[(cid, stage)] = decision
+    """Every complaint's report facts as the record holds them, in reference order (for reconciling
+    with the rebuild from events: the columns it needs, not whole complaints)."""
     out = []
-    for c in session.scalars(select(Complaint).order_by(Complaint.reference)):
-        stages = [
-            StageRecord(
-                1,
-                c.received_on,
-                c.decline_ground if c.declined_at_stage == 1 else None,
-                c.stage1_acknowledged_on,
-                c.stage1_ack_within,
-                c.stage1_extended_to,
-                c.stage1_responded_on,
-                c.stage1_response_within_original,
-                c.stage1_response_within_extended,
-                rules.outcome_of(decisions.get((c.id, 1))) if c.stage1_responded_on else None,
-            )
-        ]
-        if c.stage2_requested_on is not None:
-            stages.append(
-                StageRecord(
-                    2,
-                    c.stage2_requested_on,
-                    c.decline_ground if c.declined_at_stage == 2 else None,
-                    c.stage2_acknowledged_on,
-                    c.stage2_ack_within,
-                    c.stage2_extended_to,
-                    c.stage2_responded_on,
-                    c.stage2_response_within_original,
-                    c.stage2_response_within_extended,
-                    rules.outcome_of(decisions.get((c.id, 2))) if c.stage2_responded_on else None,
-                )
-            )
-        due = c.current_due if Status(c.status) in OPEN_STATUSES else None
-        out.append(CaseFacts(c.reference, c.channel, c.category, c.status, tuple(stages), c.closed_on, c.learning, due))
+    for row in session.execute(select(*_CASE_COLUMNS).order_by(Complaint.reference)).yield_per(5000):
+        c = row._mapping
+        stages = [_stage_record(c, 1, c["received_on"])]
+        if c["stage2_requested_on"] is not None:
+            stages.append(_stage_record(c, 2, c["stage2_requested_on"]))
+        due = c["current_due"] if Status(c["status"]) in OPEN_STATUSES else None
+        out.append(CaseFacts(c["reference"], c["channel"], c["category"], c["status"], tuple(stages), c["closed_on"], c["learning"], due))
     return out

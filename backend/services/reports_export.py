@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 
 from backend.api.schemas import TsmOut
 from backend.documents import Bullets, Document, Grid, Heading, Para
@@ -29,14 +30,24 @@ def csv_cell(value: Cell) -> str | int | float:
     return value
 
 
-def to_csv(rows: Iterable[Sequence[Cell]]) -> str:
-    """CSV with a byte-order mark, so spreadsheet programs read it as UTF-8 (£, accents)."""
+def csv_chunks(rows: Iterable[Sequence[Cell]], rows_per_chunk: int = 2000) -> Iterator[str]:
+    """CSV with a byte-order mark, so spreadsheet programs read it as UTF-8 (£, accents), in pieces
+    of ``rows_per_chunk`` rows: a long learning log streams instead of being built whole first."""
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
+    for i, row in enumerate(rows, 1):
         writer.writerow([csv_cell(c) for c in row])
-    return buf.getvalue()
+        if i % rows_per_chunk == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue()
+
+
+def to_csv(rows: Iterable[Sequence[Cell]]) -> str:
+    return "".join(csv_chunks(rows))
 
 
 def filename(kind: str, year: int, ext: str) -> str:
@@ -108,8 +119,13 @@ def _tsm_rows(t: TsmOut) -> list[list[Cell]]:
 
 def summary_csv(s: Summary, learning: Iterable[Learned]) -> str:
     """Every table of the summary, one block after another, and the whole learning log."""
+    return "".join(summary_csv_chunks(s, learning))
+
+
+def summary_csv_chunks(s: Summary, learning: Iterable[Learned]) -> Iterator[str]:
+    """``summary_csv`` in pieces: the tables first, then the learning log as it is read."""
     first, last = reporting_year(s.year)
-    rows: list[list[Cell]] = [
+    tables: list[list[Cell]] = [
         ["Complaints summary", year_label(s.year), f"{first.isoformat()} to {last.isoformat()}", f"overdue as at {s.today.isoformat()}"],
         [],
         ["Volumes by stage"],
@@ -142,9 +158,9 @@ def summary_csv(s: Summary, learning: Iterable[Learned]) -> str:
         [],
         [f"Learning log (Code 9.1): {s.learning_total} complaints closed in the year"],
         ["Reference", "Stage", "Closed on", "Category", "Learning"],
-        *[[e.reference, e.stage, e.closed_on.isoformat(), e.category, e.learning] for e in learning],
     ]
-    return to_csv(rows)
+    log = ([e.reference, e.stage, e.closed_on.isoformat(), e.category, e.learning] for e in learning)
+    return csv_chunks(itertools.chain(tables, log))
 
 
 def tsm_csv(t: TsmOut) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -43,6 +44,15 @@ def _postgres_available() -> bool:
 
 
 PG_AVAILABLE = _postgres_available()
+#: Redis for the scale-out tests (live updates between workers, Rasa's lock store).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
 
 
 @pytest.fixture(scope="session")

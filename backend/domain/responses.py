@@ -1,11 +1,8 @@
-"""What a stage 1 or stage 2 response must say (Code 6.9 and 6.19), checked before it is recorded."""
+"""What a stage 1 or stage 2 response must say (Code 6.9 and 6.19); the letters check it (domain/letters.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
-
-from backend.domain.rules import RuleViolation
 
 
 class Decision(StrEnum):
@@ -28,15 +25,3 @@ REQUIRED_ITEMS: dict[int, list[tuple[str, str, str]]] = {
     1: [*_COMMON_ITEMS, ("escalation", "g", "details of how to escalate the matter to stage 2")],
     2: [*_COMMON_ITEMS, ("escalation", "g", "details of how to escalate the matter to the Housing Ombudsman")],
 }
-
-
-def check_response(stage: int, items: Mapping[str, str | None]) -> None:
-    """Refuse a response that leaves any required item empty, naming every missing one."""
-    provision = "6.9" if stage == 1 else "6.19"
-    missing = [f"{provision}({letter}) {label}" for key, letter, label in REQUIRED_ITEMS[stage] if not (items.get(key) or "").strip()]
-    if missing:
-        raise RuleViolation(
-            "response_incomplete",
-            provision,
-            "the response cannot be recorded until it states: " + "; ".join(missing),
-        )

@@ -20,10 +20,8 @@ import redis
 from sqlalchemy import create_engine, text
 
 from tests.actions.conftest import create_officer, login
-from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE
+from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, REDIS_URL, redis_available
 from tests.processes import BOT_PYTHON, MODEL, Stack, free_port, running
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _need(ok: bool, what: str) -> None:
@@ -33,18 +31,11 @@ def _need(ok: bool, what: str) -> None:
         pytest.skip(what)
 
 
-def _redis_ok() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def two_rasas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, list[str], str]]:
     _need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed (scripts/train.sh)")
     _need(PG_AVAILABLE, f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    _need(_redis_ok(), f"Redis is not reachable at {REDIS_URL}")
+    _need(redis_available(), f"Redis is not reachable at {REDIS_URL}")
     name = f"rasa_trackers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

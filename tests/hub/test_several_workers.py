@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import anyio
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -28,19 +27,10 @@ from backend.main import create_app
 from backend.services import alerts
 from backend.services.context import FixedClock
 from backend.settings import Settings
-from tests.conftest import KEEP_TABLES
+from tests.conftest import KEEP_TABLES, REDIS_URL, redis_available
 from tests.hub.conftest import RESIDENT, Fakes, HubApp
 from tests.hub.test_handoff_console import SERVICE, login
 from tests.hub.test_webchat_socket import start
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _redis_available() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except redis.RedisError:
-        return False
 
 
 def until(ws: WebSocketTestSession, pred: Callable[[dict[str, object]], bool], seconds: float = 15) -> list[dict[str, object]]:
@@ -69,7 +59,7 @@ class Workers:
 
 @pytest.fixture
 def workers(fakes: Fakes, pg_database_url: str) -> Iterator[Workers]:
-    if not _redis_available():
+    if not redis_available():
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must test several workers on Redis, but {REDIS_URL} is not reachable")
         pytest.skip(f"Redis not reachable at {REDIS_URL}")

@@ -83,7 +83,8 @@ def test_buttons_become_numbered_choices_and_a_number_picks_the_payload(hub_app:
     assert hub_app.fakes.rasa.messages()[-1] == "/affirm"
     assert hub_app.fakes.twilio.bodies_to(RESIDENT)[-1] == "You chose yes."
     hub_app.sms("1", "SM3")  # no choices are open now: it is just text
-    assert hub_app.fakes.rasa.messages()[-1] == "1"
+    kept = [(m.direction, m.text, m.status, m.payload.get("choice")) for m in hub_app.messages()]
+    assert hub_app.fakes.rasa.messages()[-1] == "1", f"Rasa got {hub_app.fakes.rasa.messages()}; the record: {kept}"
 
 
 def test_a_long_reply_is_split_at_sentence_ends_within_twilios_limit(hub_app: HubApp) -> None:

@@ -74,6 +74,7 @@ def _retention(args: argparse.Namespace) -> int:
     from backend.domain.timescales import load_profile
     from backend.services import retention
     from backend.services.context import CaseContext
+    from backend.services.rasa_trackers import TrackerEraser
 
     settings = get_settings()
     ctx = CaseContext(profile=load_profile(settings.policy_profile), timezone=ZoneInfo(settings.timezone))
@@ -82,10 +83,11 @@ def _retention(args: argparse.Namespace) -> int:
     factory = make_sessionmaker(engine)
     total, counts, result = 0, Counter[str](), None
     limit = None if args.dry_run else args.batch
+    trackers = TrackerEraser(settings.rasa_tracker_database_url) if settings.rasa_tracker_database_url else None
     try:
         while True:
             for session in session_scope(factory):
-                result = retention.run(session, ctx, settings.retention_years, "cli:retention", dry_run=args.dry_run, limit=limit)
+                result = retention.run(session, ctx, settings.retention_years, "cli:retention", dry_run=args.dry_run, limit=limit, trackers=trackers)
             assert result is not None
             total += len(result.anonymised)
             counts.update(result.counts)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Residents' personal data is anonymised this many years after the last activity on their record,
     # never while anything is open (backend/domain/retention.py); the statistics are kept.
     retention_years: int = Field(default=6, ge=1, le=100)
+    # Rasa's tracker store (SQLTrackerStore) when it is a database, as in docker-compose.yml: the
+    # retention run deletes anonymised residents' conversations there too (services/rasa_trackers.py).
+    rasa_tracker_database_url: str | None = None
 
     # The conversation hub: where Rasa's REST channel listens (loopback or a private network).
     rasa_url: str = "http://127.0.0.1:5005"

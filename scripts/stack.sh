@@ -29,6 +29,9 @@ if [ "$RASA_COUNT" -gt 1 ]; then
            LOCK_STORE_HOST LOCK_STORE_PORT LOCK_STORE_DB LOCK_STORE_PREFIX; do
     [ -n "${!v+set}" ] || { echo "[run] RASA_COUNT=$RASA_COUNT needs $v (see bot/endpoints.scaleout.yml)" >&2; exit 2; }
   done
+  # the retention run erases anonymised residents' conversations from Rasa's trackers too
+  # (set RASA_TRACKER_DATABASE_URL yourself if the password needs URL-encoding)
+  export RASA_TRACKER_DATABASE_URL="${RASA_TRACKER_DATABASE_URL:-postgresql+psycopg://$TRACKER_DB_USER:$TRACKER_DB_PASSWORD@$TRACKER_DB_HOST:$TRACKER_DB_PORT/$TRACKER_DB_NAME}"
 fi
 for i in $(seq 0 $((RASA_COUNT - 1))); do rasa_urls+="${rasa_urls:+,}http://127.0.0.1:$((RASA_PORT + i))"; done
 

@@ -20,6 +20,7 @@ from backend.api.schemas import Strict
 from backend.db.models import Resident
 from backend.services import retention
 from backend.services.complaints import NotFound
+from backend.services.rasa_trackers import TrackerEraser
 from backend.services.subject_access import subject_access
 from backend.settings import Settings
 
@@ -98,5 +99,6 @@ def run_retention(data: RetentionRunIn, session: SessionDep, ctx: CtxDep, settin
     """Anonymise every resident whose record is past the retention period (``RETENTION_YEARS``, default 6
     years after the last activity) and has nothing open; ``dry_run`` (the default) only counts.
     Recorded as ``retention_run``; each record anonymised as ``resident_anonymised``."""
-    result = retention.run(session, ctx, settings.retention_years, who.actor, dry_run=data.dry_run, limit=data.limit)
+    trackers = TrackerEraser(settings.rasa_tracker_database_url) if settings.rasa_tracker_database_url else None
+    result = retention.run(session, ctx, settings.retention_years, who.actor, dry_run=data.dry_run, limit=data.limit, trackers=trackers)
     return RetentionRunOut(**dataclasses.asdict(result))

@@ -49,6 +49,7 @@ from backend.domain import retention as rules
 from backend.domain.complaints import OPEN_STATUSES
 from backend.domain.retention import MARKER, Holding
 from backend.services.context import CaseContext
+from backend.services.rasa_trackers import TrackerEraser
 from backend.services.records import record_event
 from backend.services.subject_access import ResidentRecord, gather
 
@@ -373,8 +374,14 @@ def _expunge(session: Session, objs: Iterable[Any]) -> None:
             session.expunge(obj)
 
 
-def run(session: Session, ctx: CaseContext, years: int, actor: str, *, dry_run: bool, limit: int | None = None) -> RunResult:
-    """Anonymise (or, in a dry run, only count) every record due today; recorded as one event."""
+def run(
+    session: Session, ctx: CaseContext, years: int, actor: str, *, dry_run: bool, limit: int | None = None, trackers: TrackerEraser | None = None
+) -> RunResult:
+    """Anonymise (or, in a dry run, only count) every record due today; recorded as one event.
+
+    With ``trackers``, the residents' conversations are also deleted from Rasa's tracker store (it
+    holds their words too), after our own record is changed and before it is committed: if the commit
+    then fails, Rasa has forgotten conversations years old, which costs nothing."""
     rules.check_years(years)
     today = ctx.today()
     already = anonymised_ids(session)
@@ -393,6 +400,7 @@ def run(session: Session, ctx: CaseContext, years: int, actor: str, *, dry_run: 
     chosen = due if limit is None else due[:limit]
     totals: Counter[str] = Counter()
     done: list[int] = []
+    senders: list[str] = []
     for start in range(0, len(chosen), BATCH):
         batch = chosen[start : start + BATCH]
         if not dry_run:
@@ -408,10 +416,13 @@ def run(session: Session, ctx: CaseContext, years: int, actor: str, *, dry_run: 
                 changes = anonymise(session, record, dry_run=dry_run)
                 totals.update(changes)
                 done.append(rid)
+                senders += [c.public_id for c in record.conversations]
                 if not dry_run:
                     record_event(session, "resident_anonymised", actor, resident_id=rid, retention_years=years, counts=changes)
                     session.flush()
                 _forget(session, record)
+    if trackers is not None and senders:
+        totals["rasa_tracker_events_deleted"] += trackers.erase(senders, dry_run=dry_run)
     checked = len(due) + kept_open + not_yet + len(already)
     result = RunResult(
         dry_run=dry_run,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from backend import cli
 from backend.db.models import Conversation, Event, Resident
@@ -213,3 +213,30 @@ def test_giving_the_marker_as_a_name_does_not_escape_retention(backend: Backend,
         rid = s.scalar(select(Resident.id))
     assert run(backend, dry_run=False)["anonymised"] == [rid]
     assert "7700900999" not in everything(backend)
+
+
+def test_the_run_also_erases_their_conversations_from_rasas_tracker_store(backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Rasa keeps every turn in its own store (``events``, keyed by the conversation's public id, as
+    SQLTrackerStore writes it; tests/e2e/test_scale_out.py erases rows a real Rasa wrote)."""
+    old = history(backend, AMIRA, D(2024, 6, 3))
+    recent = history(backend, BRYN, D(2025, 9, 1))
+    trackers = create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
+    with trackers.begin() as conn:
+        conn.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255), data TEXT)"))
+        for sender in (old["conversation"], old["conversation"], recent["conversation"]):
+            conn.execute(text("INSERT INTO events (sender_id, type_name, data) VALUES (:s, 'user', :d)"), {"s": sender, "d": '{"text": "words"}'})
+    settings = backend.client.app.state.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(settings, "retention_years", 1)
+    monkeypatch.setattr(settings, "rasa_tracker_database_url", str(trackers.url))
+    backend.travel_to(D(2026, 6, 1))
+
+    def left() -> list[str]:
+        with trackers.connect() as conn:
+            return list(conn.execute(text("SELECT sender_id FROM events ORDER BY id")).scalars())
+
+    preview = run(backend, dry_run=True)
+    assert preview["counts"]["rasa_tracker_events_deleted"] == 2 and len(left()) == 3, "a dry run only counts"
+    done = run(backend, dry_run=False)
+    assert done["anonymised"] == [old["resident_id"]] and done["counts"]["rasa_tracker_events_deleted"] == 2
+    assert left() == [recent["conversation"]], "only the anonymised resident's conversation goes"
+    trackers.dispose()

@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @app.middleware("http")
     async def limit_and_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
+        if length is None and request.headers.get("transfer-encoding"):
+            # a chunked body declares no size: it would be read whole, before the limit or any login check
+            return JSONResponse({"detail": "send the request body with a Content-Length"}, status_code=411)
         if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
             return JSONResponse({"detail": f"request body too large (limit {settings.max_body_bytes // 1024} kB)"}, status_code=413)
         started = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -31,6 +32,30 @@ def test_every_service_has_a_healthcheck_and_only_the_backend_is_published() -> 
     assert set(services) == {"postgres", "redis", "backend", "rasa1", "rasa2", "actions"}
     assert all("healthcheck" in s for s in services.values())
     assert [name for name, s in services.items() if s.get("ports")] == ["backend"]
+
+
+def test_rasa_and_the_action_server_are_only_on_the_internal_network() -> None:
+    """They have no authentication of their own: no published port, no host network, no Rasa HTTP API."""
+    spec = yaml.safe_load(COMPOSE.read_text())
+    assert spec["networks"]["internal"].get("internal") is True
+    for name in ("rasa1", "rasa2", "actions"):
+        service = spec["services"][name]
+        assert service.get("networks") == ["internal"], name
+        assert not {"ports", "network_mode"} & set(service), name
+        assert "--enable-api" not in service.get("command", []), name
+
+
+def test_the_local_stack_listens_on_loopback_only() -> None:
+    def code(script: str) -> str:
+        return "\n".join(line for line in (ROOT / "scripts" / script).read_text().splitlines() if not line.lstrip().startswith("#"))
+
+    stack = code("stack.sh")
+    assert "0.0.0.0" not in stack and "--enable-api" not in stack
+    assert re.search(r"uvicorn backend\.main:app --host 127\.0\.0\.1 ", stack)
+    assert re.search(r"SANIC_HOST=127\.0\.0\.1[^&]*-m rasa_sdk ", stack)  # rasa_sdk listens on 0.0.0.0 unless told
+    assert re.search(r"rasa run [^&]*-i 127\.0\.0\.1 ", stack)
+    run = code("run.sh")
+    assert "exec ./scripts/stack.sh" in run and not re.search(r"uvicorn|rasa run|rasa_sdk|0\.0\.0\.0", run)
 
 
 def test_secrets_have_no_defaults() -> None:

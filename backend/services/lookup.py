@@ -1,7 +1,7 @@
 """A resident checks their own case: reference plus postcode, with guessing limited.
 
 A wrong reference and a wrong postcode get the same answer, so the lookup cannot be used to
-discover which references exist; failures are counted per reference and per client.
+discover which references exist; failures are counted per reference, per client and per postcode.
 """
 
 from __future__ import annotations
@@ -50,8 +50,11 @@ def _key(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
-def _keys(reference: str, client_id: str) -> list[str]:
-    return sorted({_key("ref", reference.strip().upper()), _key("client", client_id)})
+def _keys(reference: str, client_id: str, postcode: str) -> list[str]:
+    """Failures count per reference, per client and per postcode: references are sequential and a new
+    conversation is a new client, so without the postcode one could walk the references for a household."""
+    place = normalise_postcode(postcode) or postcode.strip().upper().replace(" ", "")
+    return sorted({_key("ref", reference.strip().upper()), _key("client", client_id), _key("postcode", place)})
 
 
 def _lock(session: Session, keys: list[str]) -> None:
@@ -98,7 +101,7 @@ def verify(
     """Check reference + postcode in a transaction of its own, so a failure is counted even though
     the caller's request is refused. Raises TooManyAttempts or NotVerified."""
     for session in session_scope(factory):
-        keys = _keys(reference, client_id)
+        keys = _keys(reference, client_id, postcode)
         _lock(session, keys)
         now = ctx.now()
         if any(_failures(session, key, now - window) >= max_failures for key in keys):

@@ -7,6 +7,7 @@ that is dropped afterwards), so parallel or repeated runs never collide.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -55,13 +56,15 @@ def redis_available() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_pg_database(prefix: str = "cmp_test") -> Iterator[str]:
+    """A PostgreSQL database of one's own, dropped afterwards: tests that add staff or settings of
+    their own must not leave them for the next test (a stray manager receives alerts too)."""
     if not PG_AVAILABLE:
         if os.environ.get("CI") == "true" and os.environ.get("REQUIRE_POSTGRES", "1") == "1":
             pytest.fail(f"CI must test on PostgreSQL too, but {PG_ADMIN_URL} is not reachable")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
-    name = f"cmp_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -72,6 +75,12 @@ def pg_database_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    with fresh_pg_database() as url:
+        yield url
 
 
 @dataclass

@@ -15,6 +15,7 @@ anonymous visitor sees them, the agents' live socket, and the resident lookup's 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import uuid
@@ -26,16 +27,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from starlette.websockets import WebSocketDisconnect
 
-from backend.db.models import Base
 from backend.main import create_app
 from backend.services import staff
 from backend.services.context import FixedClock
 from backend.settings import Settings
 from tests.backend.helpers import new_complaint
-from tests.conftest import KEEP_TABLES, SERVICE_TOKEN, Backend
+from tests.conftest import SERVICE_TOKEN, Backend, fresh_pg_database
 
 PRINCIPALS = ("anonymous", "service", "agent", "officer", "manager")
 ROLES = ("agent", "officer", "manager")
@@ -261,7 +260,7 @@ class Matrix:
     tokens: dict[str, str]
 
     def login(self, role: str) -> str:
-        email = f"matrix-{role}-{uuid.uuid4().hex[:8]}@landlord.example"  # staff rows outlive a module on PostgreSQL
+        email = f"matrix-{role}-{uuid.uuid4().hex[:8]}@landlord.example"
         with self.app.state.sessionmaker() as session:
             staff.create_user(session, email, f"Matrix {role.title()}", staff.Role(role), PASSWORD)
             session.commit()
@@ -277,24 +276,19 @@ class Matrix:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-def _wipe(url: str, dialect: str) -> None:
-    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        if dialect == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(t.delete())
-    engine.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'matrix.db'}"
-    else:
-        url = request.getfixturevalue("pg_database_url")
+    """The app on a database of its own: the matrix adds staff of every role, and on the shared test
+    database a stray manager would then be told about every other test's overdue cases."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'matrix.db'}"
+        else:
+            url = stack.enter_context(fresh_pg_database("cmp_matrix"))
+        yield from _serve(url)
+
+
+def _serve(url: str) -> Iterator[Matrix]:
     settings = Settings(
         database_url=url,
         service_token=SERVICE_TOKEN,
@@ -312,13 +306,11 @@ def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         telegram_api_base="http://127.0.0.1:9",
     )
     app = create_app(settings, clock=FixedClock(dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)))
-    try:
-        with TestClient(app) as client:
-            m = Matrix(app, client, {})
-            m.tokens = {role: m.login(role) for role in ROLES}
-            yield m
-    finally:
-        _wipe(url, request.param)
+    with TestClient(app) as client:
+        m = Matrix(app, client, {})
+        m.tokens = {role: m.login(role) for role in ROLES}
+        yield m
+    app.state.engine.dispose()
 
 
 # -- the table is complete ------------------------------------------------------------------------

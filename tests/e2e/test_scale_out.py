@@ -19,6 +19,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
+from backend.services.rasa_trackers import TrackerEraser
 from tests.actions.conftest import create_officer, login
 from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, REDIS_URL, redis_available
 from tests.processes import BOT_PYTHON, MODEL, Stack, free_port, running
@@ -52,7 +53,7 @@ def two_rasas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack,
         "LOCK_STORE_HOST": str(redis_url.get("host", "127.0.0.1")),
         "LOCK_STORE_PORT": str(redis_url.get("port", 6379)),
         "LOCK_STORE_DB": str(redis_url.get("db", 0)),
-        "LOCK_STORE_PREFIX": name,  # this run's locks only
+        "LOCK_STORE_PREFIX": name.replace("_", ""),  # this run's locks only (Rasa ignores a prefix that is not alphanumeric)
     }
     tmp: Path = tmp_path_factory.mktemp("scale")
     try:
@@ -127,3 +128,27 @@ def test_two_messages_of_one_conversation_arriving_at_both_processes_at_once_are
         rows = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": me}).scalars().all()
     engine.dispose()
     assert [json.loads(r)["text"] for r in rows] == ["hi", "my kitchen tap is leaking", "my kitchen tap is leaking"]
+
+
+def test_erasing_a_conversation_removes_what_rasa_wrote_of_it_and_nothing_else(two_rasas: tuple[Stack, list[str], str]) -> None:
+    """What the retention run does for an anonymised resident (backend/services/rasa_trackers.py),
+    on rows the real SQLTrackerStore wrote."""
+    _, urls, tracker_db = two_rasas
+    gone, kept = f"resident-{uuid.uuid4().hex[:8]}", f"resident-{uuid.uuid4().hex[:8]}"
+    for sender in (gone, kept):
+        say(urls[0], sender, "hi")
+        say(urls[1], sender, "my kitchen tap is leaking")
+    eraser = TrackerEraser(tracker_db)
+    engine = create_engine(tracker_db)
+
+    def rows(sender: str) -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar_one())
+
+    try:
+        before = rows(gone)
+        assert before > 2 and eraser.erase([gone], dry_run=True) == before and rows(gone) == before
+        assert eraser.erase([gone]) == before
+        assert rows(gone) == 0 and rows(kept) > 2
+    finally:
+        engine.dispose()

@@ -1,5 +1,5 @@
 """Two Rasa processes behind one backend, sharing their trackers in PostgreSQL (SQLTrackerStore) and
-their conversation locks in Redis (RedisLockStore), as bot/endpoints.scaleout.yml and
+their conversation locks in Redis (bot/lock_store.py), as bot/endpoints.scaleout.yml and
 docker-compose.yml set them up: a resident's messages taken alternately by each process make one
 consistent conversation, and the complaint lands in the backend once with everything they said.
 """

@@ -1,4 +1,4 @@
-.PHONY: setup run test bench bench-hub train eval
+.PHONY: setup run test bench bench-hub bench-load train eval
 setup:
 	./scripts/setup.sh
 run:
@@ -11,6 +11,10 @@ bench:
 # the conversation hub against raw Rasa (starts backend, action server and Rasa; a few minutes)
 bench-hub:
 	./scripts/setup.sh && ./scripts/train.sh && .venv/bin/python -m benchmarks.hub --pace && .venv/bin/python -m benchmarks.hub --saturate
+
+# the scaled-out stack (2 backend workers, 2 Rasa, PostgreSQL, Redis) under 50 and 200 residents: about 30 minutes
+bench-load:
+	./scripts/setup.sh && ./scripts/train.sh && .venv/bin/python -m benchmarks.load
 train:
 	./scripts/setup.sh && ./scripts/train.sh
 eval:

@@ -138,9 +138,12 @@ def repair_script(rng: random.Random) -> Script:
 
 
 def status_script(rng: random.Random) -> Script:
-    # a distinct reference per resident: lookups are limited per reference (5 failures in 15 minutes)
+    # a distinct reference and postcode per resident: failed lookups are limited per reference, per client
+    # and per postcode (5 in 15 minutes)
     reference = f"CMP-2026-{rng.randint(100_000, 999_999)}"
-    return Script("status", (Turn(rng.choice(STATUS_ASKS), "reference"), Turn(reference, "postcode"), Turn(rng.choice(POSTCODES), "couldn't find")))
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    postcode = f"{rng.choice(('LS', 'M', 'S', 'B', 'NE', 'L', 'BS'))}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+    return Script("status", (Turn(rng.choice(STATUS_ASKS), "reference"), Turn(reference, "postcode"), Turn(postcode, "couldn't find")))
 
 
 def ombudsman_script(rng: random.Random) -> Script:
@@ -186,6 +189,8 @@ class Env:
     #: (script kind, turn index, channel) -> how many messages the resident receives for that turn
     replies: dict[tuple[str, int, str], int] = field(default_factory=dict)
     numbers: Iterator[int] = field(default_factory=lambda: iter(range(100_000_000, 999_999_999)))
+    #: every resident message id sent through the hub (web chat client_id, Twilio MessageSid), for checks afterwards
+    sent_ids: list[str] = field(default_factory=list)
 
 
 class Conversation:
@@ -237,7 +242,9 @@ class WebChat(Conversation):
             raise TurnError(f"expected a session frame, got {session.get('type')}")
 
     async def say(self, index: int) -> tuple[float, str]:
-        frame = json.dumps({"type": "message", "text": self.script.turns[index].text, "client_id": uuid.uuid4().hex})
+        client_id = uuid.uuid4().hex
+        self.env.sent_ids.append(client_id)
+        frame = json.dumps({"type": "message", "text": self.script.turns[index].text, "client_id": client_id})
         texts: list[str] = []
         t0 = time.perf_counter()
         await self.ws.send(frame)
@@ -286,6 +293,7 @@ class Texting(Conversation):
             "NumMedia": "0",
         }
         headers = {"X-Twilio-Signature": self.validator.compute_signature(PUBLIC_URL, params)}
+        self.env.sent_ids.append(params["MessageSid"])
         t0 = time.perf_counter()
         r = await self.env.http.post(f"{self.env.backend_url}/channels/twilio", data=params, headers=headers, timeout=TURN_TIMEOUT)
         if r.status_code != 200:

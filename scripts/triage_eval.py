@@ -1,11 +1,13 @@
 """Evaluate triage on labelled messages the model never saw.
 
-Usage: .venv-bot/bin/python scripts/triage_eval.py FILE.tsv [--model models/x.tar.gz]
+Usage: .venv-bot/bin/python scripts/triage_eval.py FILE.tsv [FILE2.tsv ...] [--model models/x.tar.gz]
 
 FILE has a header `label<TAB>text`. Each text is classified by the newest model in models/ (or
---model). Prints per-label precision/recall/F1, the confusion pairs, and as its last line
-`accuracy=0.XXX complaint_recall=0.XXX`. A fallback ("I didn't understand") counts as wrong: it is
-what the resident would get.
+--model; an NLU-only model from `rasa train nlu` works too). Prints per-label precision/recall/F1,
+the confusion pairs, and as its last line `accuracy=0.XXX complaint_recall=0.XXX`. A fallback
+("I didn't understand") counts as wrong: it is what the resident would get. With several files the
+model is loaded once, each file gets its own report, and a summary line per file is printed before
+the last line, which is then the figure over all files pooled.
 """
 
 from __future__ import annotations
@@ -80,25 +82,43 @@ def report(gold: list[str], pred: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("file", type=Path)
+    parser.add_argument("files", type=Path, nargs="+", metavar="file")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
-    rows = read(args.file)
+    per_file = [(path, read(path)) for path in args.files]
     model = args.model or newest_model()
-    gold = [label for label, _ in rows]
-    pred = asyncio.run(classify(model, [text for _, text in rows]))
-    print(f"model: {model.name}   examples: {len(rows)}\n")
-    report(gold, pred)
-    if args.show_errors:
-        print("\nerrors")
-        for (label, text), p in zip(rows, pred, strict=True):
-            if label != p:
-                print(f"  [{label} -> {p}] {text}")
+    texts = [text for _, rows in per_file for _, text in rows]
+    predictions = iter(asyncio.run(classify(model, texts)))
+    summary = []
+    all_gold: list[str] = []
+    all_pred: list[str] = []
+    for path, rows in per_file:
+        gold = [label for label, _ in rows]
+        pred = [next(predictions) for _ in rows]
+        print(f"== {path}   model: {model.name}   examples: {len(rows)}\n")
+        report(gold, pred)
+        if args.show_errors:
+            print("\nerrors")
+            for (label, text), p in zip(rows, pred, strict=True):
+                if label != p:
+                    print(f"  [{label} -> {p}] {text}")
+        summary.append((path.name, *figures(gold, pred)))
+        all_gold += gold
+        all_pred += pred
+        print()
+    if len(per_file) > 1:
+        for name, accuracy, complaint_recall in summary:
+            print(f"{name:<28} accuracy={accuracy:.3f} complaint_recall={complaint_recall:.3f}")
+    accuracy, complaint_recall = figures(all_gold, all_pred)
+    print(f"accuracy={accuracy:.3f} complaint_recall={complaint_recall:.3f}")
+
+
+def figures(gold: list[str], pred: list[str]) -> tuple[float, float]:
     accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
     complaints = [p for g, p in zip(gold, pred, strict=True) if g == "complaint"]
     complaint_recall = sum(p == "complaint" for p in complaints) / len(complaints) if complaints else 0.0
-    print(f"accuracy={accuracy:.3f} complaint_recall={complaint_recall:.3f}")
+    return accuracy, complaint_recall
 
 
 if __name__ == "__main__":

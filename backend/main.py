@@ -94,6 +94,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "timescales, extensions, response contents and a full record."
         ),
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs_on else None,
+        redoc_url="/redoc" if settings.api_docs_on else None,
+        openapi_url="/openapi.json" if settings.api_docs_on else None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     lookup_max_failures: int = 5
     lookup_window_minutes: int = 15
     max_body_bytes: int = 256 * 1024
+    # The interactive API pages (/docs, /redoc, /openapi.json) list every route to anyone who asks;
+    # they are off in production unless a landlord's integrators need them (API_DOCS=true).
+    api_docs: bool | None = None
     run_migrations_on_start: bool = True
     contact_centre_opens: str = "08:00"
     contact_centre_closes: str = "18:00"
@@ -62,6 +65,10 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_secret_token: str | None = None
     telegram_api_base: str | None = None  # tests point this at a local fake of the Bot API
+
+    @property
+    def api_docs_on(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.app_env != "production"
 
     def problems_for_production(self) -> list[str]:
         """Why this configuration must not serve real residents (empty when it may)."""

@@ -49,6 +49,7 @@ REFUSALS = {
     "403": "This role, token or signature may not do this",
     "404": "Nothing with that reference or id",
     "409": "Not allowed in the case's current state",
+    "411": "The request body was sent without a Content-Length (chunked bodies are refused)",
     "413": "The request body is too large",
     "415": "The content type is not accepted",
     "422": "The request breaks a rule of the Code or a field is invalid",

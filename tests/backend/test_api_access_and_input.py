@@ -70,6 +70,17 @@ class TestProductionSettings:
         with pytest.raises(ProductionConfigError, match="SERVICE_TOKEN"):
             create_app(Settings(app_env="production", database_url="postgresql+psycopg://x@localhost/x", secret_key="k" * 40))
 
+    @pytest.mark.parametrize(("api_docs", "served"), [(None, False), (True, True)])
+    def test_in_production_the_api_pages_are_served_only_when_asked_for(self, api_docs: bool | None, served: bool) -> None:
+        from fastapi.testclient import TestClient
+
+        settings = Settings(
+            app_env="production", database_url="postgresql+psycopg://x@localhost/x", secret_key="k" * 40, service_token="t" * 40, api_docs=api_docs
+        )
+        client = TestClient(create_app(settings))  # no lifespan: nothing here touches the database
+        for page in ("/docs", "/redoc", "/openapi.json"):
+            assert (client.get(page).status_code == 200) is served, page
+
     def test_without_a_configured_service_token_no_bearer_is_taken_for_the_action_server(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
         from fastapi.testclient import TestClient
 

@@ -15,6 +15,7 @@ bench-hub:
 # the scaled-out stack (2 backend workers, 2 Rasa, PostgreSQL, Redis) under 50 and 200 residents: about 30 minutes
 bench-load:
 	./scripts/setup.sh && ./scripts/train.sh && .venv/bin/python -m benchmarks.load
+
 train:
 	./scripts/setup.sh && ./scripts/train.sh
 eval:

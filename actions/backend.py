@@ -70,7 +70,8 @@ async def call(
                     detail = body.get("detail") if isinstance(body, dict) else str(body)
                     raise BackendRefused(resp.status, str(detail), body if isinstance(body, dict) else None)
                 return body if isinstance(body, dict) else {"items": body}
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        # the action server runs on Python 3.10, where asyncio's timeout is not the builtin TimeoutError
+        except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError) as exc:  # noqa: UP041
             last = exc
     log.warning("backend unavailable", extra={"path": path, "error": type(last).__name__ if last else None})
     raise BackendUnavailable(str(last))

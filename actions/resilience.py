@@ -1,9 +1,14 @@
 """Nothing the resident said is lost when the backend is down.
 
 A submission the backend could not take is kept in the conversation with its idempotency key.
-This action is a custom slot mapping, so Rasa runs it on every later message: it sends the
+Rasa runs this action on every later message, before it predicts anything: it sends the
 submission again with the same key (so it is never doubled) and, once it is accepted, tells the
 resident their reference.
+
+It is Rasa's slot-mapping validation action (``action_validate_slot_mappings``), not a custom slot
+mapping: Rasa 3.6 keeps only the SlotSet events of a custom mapping's action unless that action is
+this one, so the resident was never told "Good news ..." nor given their reference (the submission
+was logged in silence). The fault tests (tests/e2e/test_faults.py) found it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from actions.service_requests import sr_confirmation
 
 class ActionRetryPending(Action):
     def name(self) -> str:
-        return "action_retry_pending"
+        return "action_validate_slot_mappings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         pending: dict[str, Any] | None = tracker.get_slot("pending_submission")

@@ -41,7 +41,11 @@ ASSISTANT_DOWN = (
 #: An unanswered message older than this is picked up by the retry loop rather than its own request.
 STALE_AFTER = dt.timedelta(seconds=5)
 AGENTS_TOPIC = "agents"
-#: A message still marked as being answered after this was abandoned by a crashed worker: answer it again.
+#: A message is claimed for answering until Rasa's timeout plus this: a worker that has not stored
+#: the answer by then died (it gives up on Rasa after its timeout and releases the message), so the
+#: message is answered again, with the same message id, which Rasa answers once (bot/channels.py).
+ROUTING_MARGIN = dt.timedelta(seconds=10)
+#: A claim made without an expiry (before this was recorded) counts as abandoned after this.
 ROUTING_ABANDONED = dt.timedelta(minutes=2)
 
 
@@ -85,6 +89,7 @@ class Hub:
         self.live: LiveUpdates = live or Live()
         self.senders: dict[str, ChannelSender] = {}
         self.poll_seconds = poll_seconds
+        self.routing_expiry = dt.timedelta(seconds=rasa.timeout) + ROUTING_MARGIN
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- database calls, off the event loop ------------------------------------------------------
@@ -169,12 +174,16 @@ class Hub:
             conv = session.get(Conversation, conv_id)
             if conv is None or conv.owner != "bot":
                 return None
-            waiting = store.unanswered(session, conv_id, now - ROUTING_ABANDONED)
+            waiting = store.unanswered(session, conv_id, now, now - ROUTING_ABANDONED)
             if not waiting:
                 return None
             msg = waiting[0]
+            if store.being_answered(session, conv_id, msg.id, now, now - ROUTING_ABANDONED):
+                return None  # an earlier message is still with another worker: answer in order, after it
             done = session.execute(
-                update(Message).where(Message.id == msg.id, Message.status == msg.status).values(status="routing", attempts=Message.attempts + 1)
+                update(Message)
+                .where(Message.id == msg.id, Message.status == msg.status, Message.attempts == msg.attempts)
+                .values(status="routing", attempts=Message.attempts + 1, next_attempt_at=now + self.routing_expiry)
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 return None
@@ -193,13 +202,13 @@ class Hub:
         await self.publish(conv.id, {"type": "typing", "on": True})
         metadata = {"channel": conv.channel, "hub": True}
         try:
-            replies = await self.rasa.turn(conv.public_id, str(msg.payload.get("choice") or msg.text), metadata)
+            replies = await self.rasa.turn(conv.public_id, str(msg.payload.get("choice") or msg.text), metadata, message_id=str(msg.id))
         except RasaUnavailable as exc:
             log.warning("assistant unavailable", extra={"conversation": conv.id, "error": str(exc)})
             await self.publish(conv.id, {"type": "typing", "on": False})
             await self._assistant_down(conv, msg)
             return False
-        await self._send_replies(conv, msg.id, replies)
+        await self._send_replies(conv, (msg.id, msg.attempts), replies)
         # after the replies, so "typing" covers the whole turn and its end marks the turn complete
         await self.publish(conv.id, {"type": "typing", "on": False})
         return more[0]
@@ -234,7 +243,7 @@ class Hub:
         def release(session: Session) -> int | None:
             m = session.get(Message, msg.id)
             if m is not None and m.status == "routing":
-                m.status = "received"
+                m.status, m.next_attempt_at = "received", None
             if msg.attempts == 1:  # tell them once per message, not on every retry
                 return store.record_outbound(session, conv.id, "system", ASSISTANT_DOWN, {}, now).id
             return None
@@ -243,11 +252,12 @@ class Hub:
         if notice is not None:
             await self.deliver(notice)
 
-    async def _send_replies(self, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]]) -> None:
+    async def _send_replies(self, conv: ConversationView, claim: tuple[int, int] | None, replies: list[dict[str, Any]]) -> None:
         """Store the bot's replies and send them. Web chat with the browser connected is sent in the
-        same transaction that stores them (one database round trip per turn, not two per reply)."""
+        same transaction that stores them (one database round trip per turn, not two per reply).
+        ``claim`` is the answered message's id and attempt number (None: no message, a bot event)."""
         live = conv.channel == "webchat" and await self.live.listeners(resident_topic(conv.id)) > 0
-        stored = await self.db(lambda s: self._record_replies(s, conv, msg_id, replies, live))
+        stored = await self.db(lambda s: self._record_replies(s, conv, claim, replies, live))
         for view in stored:
             if conv.channel == "webchat":
                 if view.status == "sent":
@@ -255,11 +265,22 @@ class Hub:
             else:
                 await self.deliver(view.id)
 
-    def _record_replies(self, session: Session, conv: ConversationView, msg_id: int | None, replies: list[dict[str, Any]], live: bool) -> list[MessageView]:
+    def _record_replies(
+        self, session: Session, conv: ConversationView, claim: tuple[int, int] | None, replies: list[dict[str, Any]], live: bool
+    ) -> list[MessageView]:
         now = self.now()
-        m = session.get(Message, msg_id) if msg_id is not None else None
-        if m is not None:
-            m.status = "handled"
+        if claim is not None:
+            # Only while the claim is still this worker's: if it ran out and another worker took the
+            # message again, that worker stores the same turn's replies (Rasa answers it from its record).
+            msg_id, attempts = claim
+            done = session.execute(
+                update(Message)
+                .where(Message.id == msg_id, Message.status == "routing", Message.attempts == attempts)
+                .values(status="handled", next_attempt_at=None)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                log.warning("answer dropped: the message was taken again after this worker's claim ran out", extra={"message_id": msg_id})
+                return []
         current = session.get(Conversation, conv.id)
         # the owner is read in this transaction: once an agent has the conversation the bot is silent
         status = "suppressed" if current is not None and current.owner == "agent" else ("sent" if live else "pending")
@@ -338,7 +359,7 @@ class Hub:
         due = await self.db(lambda s: store.due_sends(s, now))
         for msg_id in due:
             await self.deliver(msg_id)
-        waiting = await self.db(lambda s: store.conversations_waiting_for_bot(s, now - STALE_AFTER, now - ROUTING_ABANDONED))
+        waiting = await self.db(lambda s: store.conversations_waiting_for_bot(s, now - STALE_AFTER, now, now - ROUTING_ABANDONED))
         for conv_id in waiting:
             await self.route(conv_id)
 

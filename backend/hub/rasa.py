@@ -4,7 +4,8 @@ Several Rasa processes may stand behind the hub (``RASA_URL`` lists them, comma-
 share their trackers (SQLTrackerStore) and conversation locks (RedisLockStore), so any of them can
 take any turn, and turns are spread round-robin. A process that refuses the connection never saw
 the message, so the next one is tried; one that timed out or failed may have acted on it, so the
-turn is not sent twice: the hub's retry loop answers it later from the record.
+turn is not sent again now: the hub's retry loop sends it later with the same message id, and Rasa
+answers a message it has already handled with the replies it gave then (bot/channels.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,20 @@ class RasaClient:
         if not self._urls:
             raise ValueError("RASA_URL is empty: give one Rasa server's address, or several separated by commas")
         self._next = itertools.count()
-        self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        self.timeout = timeout
+        # Idle connections are dropped after 2 s, before Rasa's (Sanic's) own 5 s keep-alive ends: reusing a
+        # connection the server is closing at that moment fails the turn, which then waits for the retry loop.
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=2.0)
+        self._client = httpx.AsyncClient(timeout=timeout, limits=limits)
 
-    async def turn(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def turn(self, sender: str, message: str, metadata: dict[str, Any], message_id: str | None = None) -> list[dict[str, Any]]:
+        """One turn. ``message_id`` (the hub's id for the resident's message) makes it safe to send the
+        same message again: Rasa answers a message it already handled with that turn's replies
+        instead of applying it twice (bot/channels.py)."""
         start = next(self._next)
-        body = {"sender": sender, "message": message, "metadata": metadata}
+        body: dict[str, Any] = {"sender": sender, "message": message, "metadata": metadata}
+        if message_id is not None:
+            body["message_id"] = message_id
         for i in range(len(self._urls)):
             url = self._urls[(start + i) % len(self._urls)]
             try:

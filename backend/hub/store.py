@@ -148,18 +148,33 @@ def record_outbound(
     return msg
 
 
-def _unanswered(abandoned_before: dt.datetime) -> ColumnElement[bool]:
-    """Not answered yet: waiting, or taken by a worker so long ago that it must have crashed."""
-    return or_(Message.status == "received", and_(Message.status == "routing", Message.created_at <= abandoned_before))
+def _abandoned(now: dt.datetime, legacy_before: dt.datetime) -> ColumnElement[bool]:
+    """Taken for answering by a worker whose claim ran out (``next_attempt_at``): it must have crashed.
+    A claim without an expiry (made by an older version) runs out ``legacy_before``."""
+    expired = or_(Message.next_attempt_at <= now, and_(Message.next_attempt_at.is_(None), Message.created_at <= legacy_before))
+    return and_(Message.status == "routing", expired)
 
 
-def unanswered(session: Session, conv_id: int, abandoned_before: dt.datetime) -> list[Message]:
+def _unanswered(now: dt.datetime, legacy_before: dt.datetime) -> ColumnElement[bool]:
+    """Not answered yet: waiting, or taken by a worker that must have crashed."""
+    return or_(Message.status == "received", _abandoned(now, legacy_before))
+
+
+def unanswered(session: Session, conv_id: int, now: dt.datetime, legacy_before: dt.datetime) -> list[Message]:
     """The resident's messages the bot has not answered yet, oldest first."""
     return list(
         session.scalars(
-            select(Message).where(Message.conversation_id == conv_id, Message.direction == "in", _unanswered(abandoned_before)).order_by(Message.id)
+            select(Message).where(Message.conversation_id == conv_id, Message.direction == "in", _unanswered(now, legacy_before)).order_by(Message.id)
         )
     )
+
+
+def being_answered(session: Session, conv_id: int, before_id: int, now: dt.datetime, legacy_before: dt.datetime) -> bool:
+    """Whether an earlier message of the conversation is being answered right now (by another worker)."""
+    claim_runs = or_(Message.next_attempt_at > now, and_(Message.next_attempt_at.is_(None), Message.created_at > legacy_before))
+    live = and_(Message.status == "routing", claim_runs)
+    found = session.scalar(select(Message.id).where(Message.conversation_id == conv_id, Message.direction == "in", Message.id < before_id, live).limit(1))
+    return found is not None
 
 
 def claim_send(session: Session, msg_id: int, now: dt.datetime) -> bool:
@@ -214,13 +229,13 @@ def due_sends(session: Session, now: dt.datetime, limit: int = 100) -> list[int]
     )
 
 
-def conversations_waiting_for_bot(session: Session, before: dt.datetime, abandoned_before: dt.datetime, limit: int = 100) -> list[int]:
+def conversations_waiting_for_bot(session: Session, before: dt.datetime, now: dt.datetime, legacy_before: dt.datetime, limit: int = 100) -> list[int]:
     """Conversations owned by the bot with a message it has not answered since ``before``."""
     return list(
         session.scalars(
             select(Message.conversation_id)
             .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Message.direction == "in", _unanswered(abandoned_before), Message.created_at <= before, Conversation.owner == "bot")
+            .where(Message.direction == "in", _unanswered(now, legacy_before), Message.created_at <= before, Conversation.owner == "bot")
             .group_by(Message.conversation_id)
             .limit(limit)
         )

@@ -113,14 +113,14 @@ def test_when_the_backend_is_down_nothing_is_lost_and_the_reference_arrives_once
         assert "kept everything you told me" in texts(out)
         pending = slot_events(out)["pending_submission"]
         assert pending["key"] == "cmp-outage-0001" and pending["payload"]["definition"]["points"] == FULL["complaint_points"]
-        still_down = actions.run("action_retry_pending", slots={"pending_submission": pending})
+        still_down = actions.run("action_validate_slot_mappings", slots={"pending_submission": pending})
         assert slot_events(still_down) == {}  # kept for the next message
     finally:
         stack.start_backend(port)
-    back = actions.run("action_retry_pending", slots={"pending_submission": pending})
+    back = actions.run("action_validate_slot_mappings", slots={"pending_submission": pending})
     ref = slot_events(back)["last_reference"]
     assert "now been logged" in texts(back) and ref in texts(back)
-    again = actions.run("action_retry_pending", slots={"pending_submission": pending})  # a duplicate retry
+    again = actions.run("action_validate_slot_mappings", slots={"pending_submission": pending})  # a duplicate retry
     assert slot_events(again)["last_reference"] == ref
     assert actions.case(ref)["definition"]["points"] == FULL["complaint_points"]
 

@@ -1,16 +1,19 @@
 """Reports for managers: TSM CH01/CH02, the complaints summary, CSV exports, the draft annual
 report (Code 8.1), the homes count per reporting year, and the /reports page.
 
-Every figure is computed from the record each time it is asked for; ``/reconcile`` rebuilds the
-same figures from the events alone and says where the two differ.
+Every figure comes from the record: the year's counts from the report tallies kept in step with
+it (``services.reports_tallies``), the rest from the complaints. ``/reconcile`` rebuilds the same
+figures from the events alone, recounts the tallies, and says where anything differs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 
 from backend.api.console import HEADERS, WEB
@@ -20,7 +23,7 @@ from backend.api.schemas import TsmOut
 from backend.db.models import ReportingYear
 from backend.documents import to_html, to_pdf
 from backend.domain import reports as rules
-from backend.services import reports, reports_export, reports_rebuild
+from backend.services import reports, reports_export, reports_rebuild, reports_tallies
 from backend.services.context import CaseContext
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -76,7 +79,7 @@ def set_homes(
 @router.get("/tsm", response_model=TsmOut)
 def tenant_satisfaction_measures(session: SessionDep, ctx: CtxDep, _: ManagerDep, year: YearQ = None, homes: HomesQ = None) -> TsmOut:
     """CH01 (stage 1 and stage 2 complaints per 1,000 homes) and CH02 (% responded to within the Code's
-    timescales, in both readings), computed from the record each time."""
+    timescales, in both readings), from the report tallies kept in step with the record."""
     return reports.tsm(session, _year(ctx, year), homes)
 
 
@@ -97,14 +100,26 @@ def _attachment(body: str | bytes, media_type: str, name: str) -> Response:
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
+#: Learning log entries read with the summary, before the response starts; the rest follow in pages.
+CSV_FIRST_ENTRIES = 2000
+
+
 @router.get("/summary.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def summary_csv(session: SessionDep, ctx: CtxDep, _: ManagerDep, year: YearQ = None) -> Response:
-    """The summary's tables and the whole learning log, for a spreadsheet. Everything is read from
-    the database before the response starts (the request's session, and SQLite's write lock, end
-    with the handler); the CSV text is then written out in pieces as it is sent."""
+def summary_csv(request: Request, session: SessionDep, ctx: CtxDep, _: ManagerDep, year: YearQ = None) -> Response:
+    """The summary's tables and the whole learning log, for a spreadsheet.
+
+    The tables and the newest entries are read in the request's transaction; a longer log follows
+    page by page while the file is sent, each page in a short transaction of its own (the request's
+    session, and SQLite's write lock, end with the handler), so the download starts at once however
+    long the log is.
+    """
     y = _year(ctx, year)
-    s = reports.summary(session, ctx, y, learning_limit=0)
-    body = reports_export.summary_csv_chunks(s, list(reports.learning_entries(session, y)))
+    s = reports.summary(session, ctx, y, learning_limit=CSV_FIRST_ENTRIES)
+    learning: Iterable[rules.Learned] = s.learning
+    if len(s.learning) == CSV_FIRST_ENTRIES:
+        last = s.learning[-1]
+        learning = itertools.chain(s.learning, reports.learning_pages(request.app.state.sessionmaker, y, (last.closed_on, last.reference)))
+    body = reports_export.summary_csv_chunks(s, learning)
     name = reports_export.filename("complaints-summary", y, "csv")
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers=headers)
@@ -141,7 +156,8 @@ def annual(
 @router.get("/reconcile", response_model=ReconcileOut)
 def reconcile(session: SessionDep, ctx: CtxDep, _: ManagerDep, year: YearQ = None) -> ReconcileOut:
     """Rebuild every complaint's facts and the year's figures from the events alone, and compare
-    them with the record. Slower than the reports (it replays every event): a check, not a report."""
+    them with the record; recount the report tallies from the record and compare them with those
+    stored. Slower than the reports (it replays every event): a check, not a report."""
     y = _year(ctx, year)
     from_record = {c.reference: c for c in reports.case_facts(session)}
     from_events = {c.reference: c for c in reports_rebuild.case_facts(session, ctx)}
@@ -154,6 +170,7 @@ def reconcile(session: SessionDep, ctx: CtxDep, _: ManagerDep, year: YearQ = Non
             for f in dataclasses.fields(a)
             if getattr(a, f.name) != getattr(b, f.name)
         ]
+    differences += reports_tallies.differences(session)
     record_summary = _summary_out(reports.summary(session, ctx, y, learning_limit=None))
     events_summary = _summary_out(reports_rebuild.summary(session, ctx, y, learning_limit=None))
     for key, value in record_summary.model_dump().items():

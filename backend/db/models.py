@@ -398,6 +398,25 @@ class ReportingYear(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ReportTally(Base):
+    """How many complaints share one report fact in one reporting year: the managers' reports read
+    these few hundred rows instead of grouping a year of complaints (migration 0009).
+
+    Derived, never the truth: ``backend.services.reports_tallies`` keeps them in step with the
+    complaints on every flush, and ``/reports/reconcile`` recounts them from the record.
+    ``key`` is the fact's values as a JSON array (e.g. ``["Repairs", "sms", null]``): one primary
+    key for facts of different shapes, with "none" kept apart from "empty".
+    """
+
+    __tablename__ = "report_tallies"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fact: Mapped[str] = mapped_column(String(12), primary_key=True)
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class Event(Base):
     """One entry in the append-only record: who did what, when, with what details (Code 5.12)."""
 

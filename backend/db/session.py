@@ -67,3 +67,8 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# The managers' report tallies follow every change to a complaint through the same flush events;
+# importing the module here registers them wherever sessions are made (the API, the CLI, the scheduler).
+import backend.services.reports_tallies  # noqa: E402, F401

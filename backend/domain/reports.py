@@ -26,17 +26,21 @@ they decide the numbers:
 - **Learning log** (Code 9.1): complaints closed in the year with the learning recorded at close,
   newest first.
 
-``case_measures`` applies these "which day puts it in the year" rules to one complaint at a time
-(the rebuild from events); the grouped queries of ``backend.services.reports`` select by the same
-days. The functions after it count the facts of one year.
+``case_facts_by_year`` applies these "which day puts it in the year" rules to one complaint: every
+fact it gives, with the year it counts in. ``case_measures`` keeps one year's facts (the rebuild from
+events); ``backend.services.reports_tallies`` adds them up per year as the record changes, with the
+working days already counted (``AckTime``, ``ResponseTime``), so a year's report reads a few hundred
+tallies instead of every complaint. The functions after them count the facts of one year, in either
+form.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from backend.domain.calendar import WorkingCalendar
 from backend.domain.complaints import DeclineGround, Status
@@ -118,6 +122,13 @@ class Acknowledged:
     within: bool | None
     count: int = 1
 
+    def working_days(self, cal: WorkingCalendar) -> int:
+        return cal.working_days_between(self.received_on, self.acknowledged_on)
+
+    def timed(self, cal: WorkingCalendar) -> AckTime:
+        """The same acknowledgement with its working days counted (what the tallies keep)."""
+        return AckTime(self.stage, self.working_days(cal), self.within, self.count)
+
 
 @dataclass(frozen=True)
 class Responded:
@@ -127,6 +138,45 @@ class Responded:
     within_original: bool | None
     within_extended: bool | None
     count: int = 1
+
+    def working_days(self, cal: WorkingCalendar) -> int | None:
+        """From the acknowledgement to the response; None for a response never acknowledged."""
+        return None if self.acknowledged_on is None else cal.working_days_between(self.acknowledged_on, self.responded_on)
+
+    def timed(self, cal: WorkingCalendar) -> ResponseTime:
+        return ResponseTime(self.stage, self.working_days(cal), self.within_original, self.within_extended, self.count)
+
+
+@dataclass(frozen=True)
+class AckTime:
+    """Acknowledgements that took ``days`` working days: ``Acknowledged`` with the days counted.
+
+    Counted once, when the tallies are updated: closure days are declared in advance
+    (``services.closures``), so the working days between two past dates do not change afterwards
+    (and the tallies are recounted when they would).
+    """
+
+    stage: int
+    days: int
+    within: bool | None
+    count: int = 1
+
+    def working_days(self, cal: WorkingCalendar) -> int:
+        return self.days
+
+
+@dataclass(frozen=True)
+class ResponseTime:
+    """Responses that took ``days`` working days from the acknowledgement (None: never acknowledged)."""
+
+    stage: int
+    days: int | None
+    within_original: bool | None
+    within_extended: bool | None
+    count: int = 1
+
+    def working_days(self, cal: WorkingCalendar) -> int | None:
+        return self.days
 
 
 @dataclass(frozen=True)
@@ -168,8 +218,8 @@ class Learned:
 @dataclass
 class Facts:
     received: list[Received] = field(default_factory=list)
-    acknowledged: list[Acknowledged] = field(default_factory=list)
-    responded: list[Responded] = field(default_factory=list)
+    acknowledged: list[Acknowledged | AckTime] = field(default_factory=list)
+    responded: list[Responded | ResponseTime] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     withdrawn: list[Withdrawn] = field(default_factory=list)
     due: list[Due] = field(default_factory=list)
@@ -218,26 +268,43 @@ def due_step(status: str) -> str | None:
     return None
 
 
+YearFact = Received | Acknowledged | Responded | Outcome | Withdrawn | Learned
+
+
+def case_facts_by_year(c: CaseFacts) -> Iterator[tuple[int, YearFact]]:
+    """Every fact one complaint gives the reports, with the reporting year it counts in (by the rules above)."""
+    for s in c.stages:
+        yield year_of(s.received_on), Received(s.stage, c.category, c.channel, s.declined_ground)
+        if s.acknowledged_on is not None:
+            yield year_of(s.acknowledged_on), Acknowledged(s.stage, s.received_on, s.acknowledged_on, s.ack_within)
+        if s.responded_on is not None:
+            yield year_of(s.responded_on), Responded(s.stage, s.acknowledged_on, s.responded_on, s.within_original, s.within_extended)
+            yield year_of(s.responded_on), Outcome(s.stage, s.outcome)
+    last = c.stages[-1].stage
+    if c.status == Status.WITHDRAWN and c.closed_on is not None:
+        yield year_of(c.closed_on), Withdrawn(last)
+    if c.status == Status.CLOSED and c.closed_on is not None and c.learning:
+        yield year_of(c.closed_on), Learned(c.reference, last, c.closed_on, c.category, c.learning)
+
+
 def case_measures(cases: Iterable[CaseFacts], year: int) -> Facts:
     """The report facts of the year, one complaint at a time (each with a count of 1)."""
     facts = Facts()
+    lists: dict[type, list[Any]] = {
+        Received: facts.received,
+        Acknowledged: facts.acknowledged,
+        Responded: facts.responded,
+        Outcome: facts.outcomes,
+        Withdrawn: facts.withdrawn,
+        Learned: facts.learned,
+    }
     for c in cases:
-        for s in c.stages:
-            if in_year(s.received_on, year):
-                facts.received.append(Received(s.stage, c.category, c.channel, s.declined_ground))
-            if s.acknowledged_on is not None and in_year(s.acknowledged_on, year):
-                facts.acknowledged.append(Acknowledged(s.stage, s.received_on, s.acknowledged_on, s.ack_within))
-            if s.responded_on is not None and in_year(s.responded_on, year):
-                facts.responded.append(Responded(s.stage, s.acknowledged_on, s.responded_on, s.within_original, s.within_extended))
-                facts.outcomes.append(Outcome(s.stage, s.outcome))
-        last = c.stages[-1].stage
-        if c.status == Status.WITHDRAWN and in_year(c.closed_on, year):
-            facts.withdrawn.append(Withdrawn(last))
+        for y, fact in case_facts_by_year(c):
+            if y == year:
+                lists[type(fact)].append(fact)
         step = due_step(c.status)
         if step is not None and c.current_due is not None:
-            facts.due.append(Due(last, step, c.current_due))
-        if c.status == Status.CLOSED and c.closed_on is not None and in_year(c.closed_on, year) and c.learning:
-            facts.learned.append(Learned(c.reference, last, c.closed_on, c.category, c.learning))
+            facts.due.append(Due(c.stages[-1].stage, step, c.current_due))
     return facts
 
 
@@ -270,7 +337,7 @@ def ch01(received: Iterable[Received], homes: int) -> dict[int, tuple[int, float
     return {stage: (n, round(1000 * n / homes, 1)) for stage, n in counts.items()}
 
 
-def ch02(responded: Iterable[Responded]) -> dict[int, Ch02]:
+def ch02(responded: Iterable[Responded | ResponseTime]) -> dict[int, Ch02]:
     """Per stage: responses sent, and how many were within each reading of the timescale."""
     tally = {stage: [0, 0, 0] for stage in STAGES}
     for f in responded:
@@ -412,19 +479,22 @@ def _mean(values: Counter[int]) -> float | None:
     return round(sum(v * c for v, c in values.items()) / n, 1) if n else None
 
 
-def timeliness(acknowledged: Iterable[Acknowledged], responded: Iterable[Responded], cal: WorkingCalendar, profile: PolicyProfile) -> tuple[Timeliness, ...]:
+def timeliness(
+    acknowledged: Iterable[Acknowledged | AckTime], responded: Iterable[Responded | ResponseTime], cal: WorkingCalendar, profile: PolicyProfile
+) -> tuple[Timeliness, ...]:
     """Per stage, time to acknowledge (from receipt) and to respond (from acknowledgement) in working days."""
     ack_days: dict[int, Counter[int]] = {s: Counter() for s in STAGES}
     ack_within: Counter[int] = Counter()
     for a in acknowledged:
-        ack_days[a.stage][cal.working_days_between(a.received_on, a.acknowledged_on)] += a.count
+        ack_days[a.stage][a.working_days(cal)] += a.count
         ack_within[a.stage] += a.count if a.within else 0
     resp_days: dict[int, Counter[int]] = {s: Counter() for s in STAGES}
     resp_within: Counter[int] = Counter()
     resp_extended: Counter[int] = Counter()
     for r in responded:
-        if r.acknowledged_on is not None:
-            resp_days[r.stage][cal.working_days_between(r.acknowledged_on, r.responded_on)] += r.count
+        days = r.working_days(cal)
+        if days is not None:
+            resp_days[r.stage][days] += r.count
             resp_within[r.stage] += r.count if r.within_original else 0
             resp_extended[r.stage] += r.count if r.within_extended else 0
     rows = []

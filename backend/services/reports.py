@@ -1,17 +1,17 @@
 """Reports read from the record: the facts each report needs come from the complaints, and the
 counting rules live in ``backend.domain.reports``.
 
+A year's summary and TSM read the report tallies (``backend.services.reports_tallies``): the facts
+of every complaint, counted per reporting year and kept in step with the complaints on every change,
+so a request reads a few hundred rows whether the year holds 5,000 complaints or 50,000. The rest
+comes from the complaints themselves, each with one indexed query: the open complaints' deadlines
+(overdue now, ``ix_complaints_queue``) and the newest learning log entries (``ix_reports_closed``).
+
 A response's decision (upheld, partly upheld, not upheld) is read from ``stageN_decision`` on the
 complaint, set when the response was sent (migration 0008 filled it for older responses from their
 ``responded`` events). The rebuild from events (``backend.services.reports_rebuild``) still reads
-the events, so reconciling the two compares two independent sources for outcomes too.
-
-The endpoints read grouped facts: one row per set of complaints sharing every fact the rules look
-at, with a count, so a year of 50,000 complaints is a few thousand rows, not 50,000 objects. Each
-grouped query selects by the day that puts a case in the year and reads only columns of one of the
-``ix_reports_*`` covering indexes (``ix_complaints_queue`` for overdue), so the database answers
-from the index alone. The rules then run on those rows exactly as they run on one complaint at a
-time (``case_facts``), which is what the rebuild from events produces.
+the events, so reconciling the two compares two independent sources, and ``/reports/reconcile``
+also recounts the tallies from the complaints.
 """
 
 from __future__ import annotations
@@ -19,27 +19,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, RowMapping, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.schemas import TsmOut, TsmStage
 from backend.db.models import Complaint, ReportingYear
 from backend.domain import reports as rules
 from backend.domain.complaints import OPEN_STATUSES, Status
-from backend.domain.reports import (
-    Acknowledged,
-    CaseFacts,
-    Due,
-    Facts,
-    Learned,
-    Outcome,
-    Received,
-    Responded,
-    StageRecord,
-    Summary,
-    Withdrawn,
-)
+from backend.domain.reports import CaseFacts, Due, Facts, Learned, Summary
 from backend.domain.rules import RuleViolation
+from backend.services import reports_tallies as tallies
 from backend.services.context import CaseContext
 
 # -- homes per reporting year (the CH01 denominator) ------------------------------------------------
@@ -76,61 +65,11 @@ def homes_for(session: Session, year: int, given: int | None) -> int:
     return row.homes
 
 
-# -- facts from the record, grouped -----------------------------------------------------------------
-
-_STAGE_COLUMNS = {
-    1: (Complaint.received_on, Complaint.stage1_acknowledged_on, Complaint.stage1_ack_within, Complaint.stage1_responded_on),
-    2: (Complaint.stage2_requested_on, Complaint.stage2_acknowledged_on, Complaint.stage2_ack_within, Complaint.stage2_responded_on),
-}
-_WITHIN = {
-    1: (Complaint.stage1_response_within_original, Complaint.stage1_response_within_extended),
-    2: (Complaint.stage2_response_within_original, Complaint.stage2_response_within_extended),
-}
-
-
-def _between(column: ColumnElement[dt.date] | object, year: int) -> ColumnElement[bool]:
-    first, last = rules.reporting_year(year)
-    return column.between(first, last)  # type: ignore[attr-defined, no-any-return]
-
-
-def _received(session: Session, year: int) -> Iterator[Received]:
-    for stage, (received_on, *_rest) in _STAGE_COLUMNS.items():
-        cols = (Complaint.category, Complaint.channel, Complaint.declined_at_stage, Complaint.decline_ground)
-        for category, channel, declined_at, ground, n in session.execute(select(*cols, func.count()).where(_between(received_on, year)).group_by(*cols)):
-            yield Received(stage, category, channel, ground if declined_at == stage else None, n)
-
-
-def _acknowledged(session: Session, year: int) -> Iterator[Acknowledged]:
-    for stage, (received_on, ack_on, ack_within, _responded) in _STAGE_COLUMNS.items():
-        cols = (received_on, ack_on, ack_within)
-        for rec, ack, within, n in session.execute(select(*cols, func.count()).where(_between(ack_on, year)).group_by(*cols)):
-            yield Acknowledged(stage, rec, ack, within, n)
-
-
-_DECISION = {1: Complaint.stage1_decision, 2: Complaint.stage2_decision}
-
-
-def _responses(session: Session, year: int) -> Iterator[tuple[Responded, Outcome]]:
-    """Each group of responses sent in the year, with its decision (None when none was recorded):
-    one query per stage, answered from ``ix_reports_sN_resp``."""
-    for stage, (_received, ack_on, _within, responded_on) in _STAGE_COLUMNS.items():
-        cols = (ack_on, responded_on, *_WITHIN[stage], _DECISION[stage])
-        for ack, resp, original, extended, decision, n in session.execute(select(*cols, func.count()).where(_between(responded_on, year)).group_by(*cols)):
-            yield Responded(stage, ack, resp, original, extended, n), Outcome(stage, rules.outcome_of(decision), n)
-
-
-def _responded(session: Session, year: int) -> list[Responded]:
-    return [r for r, _ in _responses(session, year)]
-
-
-def _withdrawn(session: Session, year: int) -> Iterator[Withdrawn]:
-    at_stage2 = Complaint.stage2_requested_on.is_not(None)
-    stmt = select(at_stage2, func.count()).where(Complaint.status == Status.WITHDRAWN.value, _between(Complaint.closed_on, year)).group_by(at_stage2)
-    for stage2, n in session.execute(stmt):
-        yield Withdrawn(2 if stage2 else 1, n)
+# -- facts from the record -------------------------------------------------------------------------
 
 
 def _due(session: Session) -> Iterator[Due]:
+    """Open complaints' current deadlines, grouped (answered from ``ix_complaints_queue``)."""
     open_ = [s.value for s in OPEN_STATUSES]
     cols = (Complaint.status, Complaint.current_due)
     for status, due, n in session.execute(select(*cols, func.count()).where(Complaint.status.in_(open_), Complaint.current_due.is_not(None)).group_by(*cols)):
@@ -140,48 +79,68 @@ def _due(session: Session) -> Iterator[Due]:
 
 
 def _learned_where(year: int) -> list[ColumnElement[bool]]:
-    # the same rule as domain.reports.learning_log: closed in the year, with learning recorded
-    return [Complaint.status == Status.CLOSED.value, _between(Complaint.closed_on, year), Complaint.learning.is_not(None), Complaint.learning != ""]
+    # the same rule as domain.reports.case_facts_by_year: closed in the year, with learning recorded
+    first, last = rules.reporting_year(year)
+    return [Complaint.status == Status.CLOSED.value, Complaint.closed_on.between(first, last), Complaint.learning.is_not(None), Complaint.learning != ""]
 
 
-def learning_entries(session: Session, year: int, limit: int | None = None) -> Iterator[Learned]:
-    """The learning log, newest first (the order of ``domain.reports.learning_log``)."""
-    stmt = (
-        select(Complaint.reference, Complaint.stage2_requested_on.is_not(None), Complaint.closed_on, Complaint.category, Complaint.learning)
-        .where(*_learned_where(year))
-        .order_by(Complaint.closed_on.desc(), Complaint.reference.desc())
-        .limit(limit)
+#: Where a page of the learning log ends: the last entry's (closed_on, reference).
+LogPosition = tuple[dt.date, str]
+
+
+def learning_entries(session: Session, year: int, limit: int | None = None, after: LogPosition | None = None) -> Iterator[Learned]:
+    """The learning log, newest first (the order of ``domain.reports.learning_log``), from ``after`` on."""
+    stmt = select(Complaint.reference, Complaint.stage2_requested_on.is_not(None), Complaint.closed_on, Complaint.category, Complaint.learning).where(
+        *_learned_where(year)
     )
+    if after is not None:
+        closed_on, reference = after
+        stmt = stmt.where(or_(Complaint.closed_on < closed_on, and_(Complaint.closed_on == closed_on, Complaint.reference < reference)))
+    stmt = stmt.order_by(Complaint.closed_on.desc(), Complaint.reference.desc()).limit(limit)
     for ref, stage2, closed_on, category, learning in session.execute(stmt.execution_options(yield_per=2000)):
         yield Learned(ref, 2 if stage2 else 1, closed_on, category, learning)
 
 
-def learning_log(session: Session, year: int, limit: int | None) -> tuple[int, tuple[Learned, ...]]:
-    total = session.scalar(select(func.count()).select_from(Complaint).where(*_learned_where(year))) or 0
-    return total, tuple(learning_entries(session, year, limit))
+#: Learning log entries per page when the log is streamed.
+LOG_PAGE = 5000
 
 
-def record_facts(session: Session, year: int) -> Facts:
-    """The year's report facts, grouped, straight from the complaints (the learning log apart)."""
-    responses = list(_responses(session, year))
-    return Facts(
-        received=list(_received(session, year)),
-        acknowledged=list(_acknowledged(session, year)),
-        responded=[r for r, _ in responses],
-        outcomes=[o for _, o in responses],
-        withdrawn=list(_withdrawn(session, year)),
-        due=list(_due(session)),
-    )
+def learning_pages(factory: sessionmaker[Session], year: int, after: LogPosition | None, page: int | None = None) -> Iterator[Learned]:
+    """The learning log from ``after`` on, a page at a time, each page in a short transaction of its own.
+
+    For streaming a long log: nothing is held open between pages (on SQLite a transaction holds the
+    write lock). Entries are keyed by (closed_on, reference), so a page never repeats or skips one
+    that stays in the log; a complaint closed while the file is being sent is not in it (nor in the
+    total at its top), and one reopened meanwhile may be left out.
+    """
+    page = page or LOG_PAGE
+    while True:
+        with factory() as session:
+            entries = list(learning_entries(session, year, page, after))
+        yield from entries
+        if len(entries) < page:
+            return
+        after = (entries[-1].closed_on, entries[-1].reference)
+
+
+def learning_log(session: Session, year: int, limit: int | None, total: int | None = None) -> tuple[int, tuple[Learned, ...]]:
+    """How many entries the year's log has (from the tallies unless given), and the newest ``limit`` of them."""
+    if total is None:
+        total = tallies.year_tallies(session, year, only=["learned"]).learning_total
+    entries = tuple(learning_entries(session, year, limit)) if limit != 0 else ()
+    return total, entries
 
 
 # -- the reports ------------------------------------------------------------------------------------
 
 
 def summary(session: Session, ctx: CaseContext, year: int, learning_limit: int | None = 50) -> Summary:
-    facts = record_facts(session, year)
-    return rules.summarise(
-        facts, year, ctx.today(), ctx.calendar(session), ctx.profile, learning=learning_log(session, year, learning_limit), learning_limit=learning_limit
-    )
+    """The year's summary: the tallies, today's overdue from the open complaints, and the newest learning."""
+    counted = tallies.year_tallies(session, year)
+    facts = counted.facts
+    facts.due = list(_due(session))
+    log = learning_log(session, year, learning_limit, total=counted.learning_total)
+    return rules.summarise(facts, year, ctx.today(), ctx.calendar(session), ctx.profile, learning=log, learning_limit=learning_limit)
 
 
 def tsm_from_facts(facts: Facts, year: int, homes: int) -> TsmOut:
@@ -206,59 +165,14 @@ def tsm_from_facts(facts: Facts, year: int, homes: int) -> TsmOut:
 def tsm(session: Session, year: int, homes: int | None = None) -> TsmOut:
     """CH01 and CH02 for the year; ``homes`` defaults to the count stored for that year."""
     homes = homes_for(session, year, homes)
-    facts = Facts(received=list(_received(session, year)), responded=_responded(session, year))
-    return tsm_from_facts(facts, year, homes)
+    return tsm_from_facts(tallies.year_tallies(session, year, only=["received", "responded"]).facts, year, homes)
 
 
 # -- one complaint at a time (for checking the grouped reading and the rebuild from events) -------
 
 
-_CASE_COLUMNS = (
-    Complaint.reference,
-    Complaint.channel,
-    Complaint.category,
-    Complaint.status,
-    Complaint.received_on,
-    Complaint.declined_at_stage,
-    Complaint.decline_ground,
-    Complaint.closed_on,
-    Complaint.learning,
-    Complaint.current_due,
-    *[
-        getattr(Complaint, f"stage{s}_{name}")
-        for s in rules.STAGES
-        for name in ("acknowledged_on", "ack_within", "extended_to", "responded_on", "response_within_original", "response_within_extended", "decision")
-    ],
-    Complaint.stage2_requested_on,
-)
-
-
-def _stage_record(c: RowMapping, s: int, received_on: dt.date) -> StageRecord:
-    p = f"stage{s}_"
-    responded_on = c[p + "responded_on"]
-    return StageRecord(
-        s,
-        received_on,
-        c["decline_ground"] if c["declined_at_stage"] == s else None,
-        c[p + "acknowledged_on"],
-        c[p + "ack_within"],
-        c[p + "extended_to"],
-        responded_on,
-        c[p + "response_within_original"],
-        c[p + "response_within_extended"],
-        rules.outcome_of(c[p + "decision"]) if responded_on else None,
-    )
-
-
 def case_facts(session: Session) -> list[CaseFacts]:
     """Every complaint's report facts as the record holds them, in reference order (for reconciling
     with the rebuild from events: the columns it needs, not whole complaints)."""
-    out = []
-    for row in session.execute(select(*_CASE_COLUMNS).order_by(Complaint.reference)).yield_per(5000):
-        c = row._mapping
-        stages = [_stage_record(c, 1, c["received_on"])]
-        if c["stage2_requested_on"] is not None:
-            stages.append(_stage_record(c, 2, c["stage2_requested_on"]))
-        due = c["current_due"] if Status(c["status"]) in OPEN_STATUSES else None
-        out.append(CaseFacts(c["reference"], c["channel"], c["category"], c["status"], tuple(stages), c["closed_on"], c["learning"], due))
-    return out
+    stmt = select(*tallies.CASE_COLUMNS).order_by(Complaint.reference)
+    return [tallies.case_facts_of(row._mapping) for row in session.execute(stmt).yield_per(5000)]

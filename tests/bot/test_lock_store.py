@@ -65,13 +65,24 @@ def _start(tmp: Path, env: dict[str, str], prefix: str, key: str, start: float, 
     return subprocess.Popen([str(BOT_PYTHON), str(script), prefix, key, str(start), str(turns), mode], env=full, cwd=ROOT, stderr=subprocess.PIPE)
 
 
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Every worker ends with the test, whatever happened (a hung one would outlive the run)."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+
+
 def test_two_processes_taking_one_conversation_at_once_take_turns(redis_conn: dict[str, str], tmp_path: Path) -> None:
     prefix, key = f"locktest{uuid.uuid4().hex[:8]}", f"locktest:{uuid.uuid4().hex}"
     start = time.time() + 4  # both are importing Rasa by then
     procs = [_start(tmp_path, redis_conn, prefix, key, start, turns=15) for _ in range(2)]
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err.decode()[-2000:]
+    try:
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err.decode()[-2000:]
+    finally:
+        _stop(procs)
     r = redis.Redis.from_url(REDIS_URL)
     try:
         log = [x.decode() for x in r.lrange(key, 0, -1)]
@@ -87,11 +98,17 @@ def test_a_process_killed_holding_the_lock_delays_the_conversation_only_until_th
     prefix, key = f"locktest{uuid.uuid4().hex[:8]}", f"locktest:{uuid.uuid4().hex}"
     env = {**redis_conn, "LIFETIME": "2"}
     dying = _start(tmp_path, env, prefix, key, time.time(), turns=1, mode="die")
-    dying.communicate(timeout=120)
+    try:
+        dying.communicate(timeout=120)
+    finally:
+        _stop([dying])
     assert dying.returncode == 3
     began = time.monotonic()
     survivor = _start(tmp_path, env, prefix, key, time.time(), turns=1)
-    _, err = survivor.communicate(timeout=120)
+    try:
+        _, err = survivor.communicate(timeout=120)
+    finally:
+        _stop([survivor])
     assert survivor.returncode == 0, err.decode()[-2000:]
     r = redis.Redis.from_url(REDIS_URL)
     try:

@@ -22,7 +22,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.parsing import EMERGENCY_WORDS, SAFEGUARDING
+from actions.parsing import EMERGENCY_WORDS, HANDOFF_WORDS, SAFEGUARDING
 
 CUES = re.compile(
     r"\b("
@@ -77,6 +77,9 @@ class ComplaintCues(GraphComponent):
             # "emergency" interrupts any form with safety instructions: it needs a sign of danger
             if (message.get(INTENT) or {}).get("name") == "emergency" and not EMERGENCY_WORDS.search(text):
                 self._next_best(message, "emergency")
+            # "human_handoff" ends any form too: it needs words asking for a person
+            if (message.get(INTENT) or {}).get("name") == "human_handoff" and not HANDOFF_WORDS.search(text):
+                self._next_best(message, "human_handoff")
             intent = message.get(INTENT) or {}
             name = intent.get("name")
             unsure_complaint = name == "complaint" and float(intent.get("confidence") or 0.0) < 0.9

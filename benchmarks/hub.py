@@ -720,12 +720,17 @@ def _interrupted(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM stops a benchmark as Ctrl+C does, so every process it started is stopped too."""
+    signal.signal(signal.SIGTERM, _interrupted)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not BOT_PYTHON.exists() or not MODEL.exists():
         missing = ".venv-bot (run ./scripts/setup.sh)" if not BOT_PYTHON.exists() else f"{MODEL.relative_to(ROOT)} (run ./scripts/train.sh)"
         raise SystemExit(f"needs {missing}")
-    signal.signal(signal.SIGTERM, _interrupted)  # stop everything on SIGTERM as on Ctrl+C
+    stop_on_sigterm()
     mode = "saturate" if args.saturate else "pace"
     tmp = Path(tempfile.mkdtemp(prefix="bench-hub-"))
     fake = FakeTwilio(ACCOUNT_SID, TWILIO_TOKEN)

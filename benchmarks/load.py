@@ -41,7 +41,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -81,11 +79,12 @@ from benchmarks.hub import (
     merged,
     print_table,
     repair_script,
+    stop_on_sigterm,
     summarise,
 )
 from tests.fakes.servers import serve
 from tests.fakes.twilio_api import FakeTwilio
-from tests.processes import BACKEND_PYTHON, BOT_PYTHON, MODEL, ROOT, SERVICE_TOKEN, Stack, free_port
+from tests.processes import BACKEND_PYTHON, BOT_PYTHON, MODEL, ROOT, SERVICE_TOKEN, Stack, free_port, scaleout_rasa_env
 
 PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -435,20 +434,7 @@ def start_stack(stack: Stack, dbs: Databases, twilio_url: str, args: argparse.Na
         backends.append(url)
     stack.backend_url = backends[0]
     stack.start_actions()
-    pg = make_url(PG_ADMIN_URL)
-    lock = redis.connection.parse_url(REDIS_URL)
-    rasa_env = {
-        "TRACKER_DB_HOST": pg.host or "127.0.0.1",
-        "TRACKER_DB_PORT": str(pg.port or 5432),
-        "TRACKER_DB_NAME": dbs.trackers,
-        "TRACKER_DB_USER": pg.username or "postgres",
-        "TRACKER_DB_PASSWORD": pg.password or "",
-        "TRACKER_LOGIN_DB": pg.database or "postgres",
-        "LOCK_STORE_HOST": str(lock.get("host", "127.0.0.1")),
-        "LOCK_STORE_PORT": str(lock.get("port", 6379)),
-        "LOCK_STORE_DB": str(lock.get("db", 0)),
-        "LOCK_STORE_PREFIX": dbs.trackers.replace("_", ""),  # Rasa ignores a prefix that is not alphanumeric
-    }
+    rasa_env = scaleout_rasa_env(make_url(PG_ADMIN_URL), REDIS_URL, dbs.trackers)
     for i, port in enumerate(rasa_ports):
         stack.start_rasa(f"rasa{i + 1}", port, "bot/endpoints.scaleout.yml", rasa_env)
     return backends, rasa_urls
@@ -618,15 +604,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _interrupted(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not BOT_PYTHON.exists() or not MODEL.exists():
         raise SystemExit("needs .venv-bot and a trained model: ./scripts/setup.sh && ./scripts/train.sh")
-    signal.signal(signal.SIGTERM, _interrupted)
+    stop_on_sigterm()
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     started, load_before = time.time(), machine()
     dbs = Databases.create()

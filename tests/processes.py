@@ -18,12 +18,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
+import redis
+from sqlalchemy.engine import URL
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
 BACKEND_PYTHON = ROOT / ".venv" / "bin" / "python"
 MODEL = ROOT / "models" / "complaints.tar.gz"
 SERVICE_TOKEN = "e2e-service-token-" + "x" * 32
+
+
+def need(ok: bool, what: str, tests: str) -> None:
+    """Skip when a prerequisite is missing; under CI=true fail instead, naming the tests it stops."""
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run {tests}, but {what}")
+        pytest.skip(what)
+
+
+def scaleout_rasa_env(pg: URL, redis_url: str, trackers: str) -> dict[str, str]:
+    """What bot/endpoints.scaleout.yml reads: trackers in the database ``trackers`` on ``pg``'s server
+    (``pg``'s own database is where Rasa logs in first), locks in Redis under this run's own prefix."""
+    lock = redis.connection.parse_url(redis_url)
+    return {
+        "TRACKER_DB_HOST": pg.host or "127.0.0.1",
+        "TRACKER_DB_PORT": str(pg.port or 5432),
+        "TRACKER_DB_NAME": trackers,
+        "TRACKER_DB_USER": pg.username or "postgres",
+        "TRACKER_DB_PASSWORD": pg.password or "",
+        "TRACKER_LOGIN_DB": pg.database or "postgres",
+        "LOCK_STORE_HOST": str(lock.get("host", "127.0.0.1")),
+        "LOCK_STORE_PORT": str(lock.get("port", 6379)),
+        "LOCK_STORE_DB": str(lock.get("db", 0)),
+        "LOCK_STORE_PREFIX": trackers.replace("_", ""),  # Rasa ignores a prefix that is not alphanumeric
+    }
 
 
 def free_port() -> int:

@@ -51,7 +51,7 @@ from tests.actions.conftest import create_officer, login
 from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, REDIS_URL, redis_available
 from tests.fakes.servers import serve
 from tests.fakes.twilio_api import FakeTwilio
-from tests.processes import BOT_PYTHON, MODEL, SERVICE_TOKEN, Stack, free_port
+from tests.processes import BOT_PYTHON, MODEL, SERVICE_TOKEN, Stack, free_port, need, scaleout_rasa_env
 
 ACCOUNT_SID = "AC" + "f" * 32
 TWILIO_TOKEN = "faults-twilio-token"
@@ -64,13 +64,6 @@ ACTIONS_NOTICE = "our case system isn't answering just now. I've kept everything
 RASA_TIMEOUT = 10
 #: The one question the form asks again on purpose: after each point the resident adds.
 MORE_POINTS = "Is there anything else that went wrong?"
-
-
-def _need(ok: bool, what: str) -> None:
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the fault tests, but {what}")
-        pytest.skip(what)
 
 
 # -- a proxy that can kill a process at the moment a chosen request passes -------------------------
@@ -184,28 +177,14 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    _need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed (scripts/train.sh)")
-    _need(PG_AVAILABLE, f"PostgreSQL is not reachable at {PG_ADMIN_URL} (Rasa's trackers must outlive Rasa)")
-    _need(redis_available(), f"Redis is not reachable at {REDIS_URL} (Rasa's conversation locks)")
+    need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed (scripts/train.sh)", "the fault tests")
+    need(PG_AVAILABLE, f"PostgreSQL is not reachable at {PG_ADMIN_URL} (Rasa's trackers must outlive Rasa)", "the fault tests")
+    need(redis_available(), f"Redis is not reachable at {REDIS_URL} (Rasa's conversation locks)", "the fault tests")
     trackers = f"rasa_faults_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    locks = trackers.replace("_", "")  # Rasa ignores a lock key prefix that is not alphanumeric
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{trackers}"'))
-    pg = admin.url
-    r = redis.connection.parse_url(REDIS_URL)
-    rasa_env = {
-        "TRACKER_DB_HOST": pg.host or "127.0.0.1",
-        "TRACKER_DB_PORT": str(pg.port or 5432),
-        "TRACKER_DB_NAME": trackers,
-        "TRACKER_DB_USER": pg.username or "postgres",
-        "TRACKER_DB_PASSWORD": pg.password or "",
-        "TRACKER_LOGIN_DB": pg.database or "postgres",
-        "LOCK_STORE_HOST": str(r.get("host", "127.0.0.1")),
-        "LOCK_STORE_PORT": str(r.get("port", 6379)),
-        "LOCK_STORE_DB": str(r.get("db", 0)),
-        "LOCK_STORE_PREFIX": locks,
-    }
+    rasa_env = scaleout_rasa_env(admin.url, REDIS_URL, trackers)
     tmp: Path = tmp_path_factory.mktemp("faults")
     twilio, to_backend, to_actions = FakeTwilio(ACCOUNT_SID, TWILIO_TOKEN), Proxy(), Proxy()
     backend_env = {
@@ -218,7 +197,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "ALERT_SCAN_SECONDS": "0",
     }
     stack = Stack(tmp, backend_env=backend_env)
-    tracker_db = create_engine(pg.set(database=trackers))
+    tracker_db = create_engine(admin.url.set(database=trackers))
     try:
         with serve(twilio.app()) as twilio_url, serve(to_backend.app()) as backend_proxy, serve(to_actions.app()) as actions_proxy:
             try:
@@ -238,7 +217,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         admin.dispose()
         with contextlib.suppress(redis.RedisError):
             client = redis.Redis.from_url(REDIS_URL)
-            for key in client.scan_iter(f"{locks}:*"):
+            for key in client.scan_iter(f"{rasa_env['LOCK_STORE_PREFIX']}:*"):
                 client.delete(key)
 
 

@@ -35,7 +35,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.actions.conftest import create_officer, login
-from tests.processes import BACKEND_PYTHON, ROOT, SERVICE_TOKEN, Stack, free_port
+from tests.processes import BACKEND_PYTHON, ROOT, SERVICE_TOKEN, Stack, free_port, need
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 #: The longest a caller waits for one answer: a request that gets none (a hang) fails the test.
@@ -46,13 +46,6 @@ OUTAGE_SECONDS = 3.0
 #: its own, with no step taken by anyone) before it gives up: a bound on waiting, not a target.
 PATIENCE_SECONDS = 120.0
 KINDS = ("service_request", "complaint", "queue")
-
-
-def _need(ok: bool, what: str) -> None:
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the PostgreSQL restart test, but {what}")
-        pytest.skip(what)
 
 
 @dataclass
@@ -99,7 +92,8 @@ class Cluster:
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    _need((PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists(), f"no PostgreSQL server binaries in {PG_BIN} (set PG_BIN)")
+    binaries = (PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists()
+    need(binaries, f"no PostgreSQL server binaries in {PG_BIN} (set PG_BIN)", "the PostgreSQL restart test")
     as_postgres: list[str] = []
     owner: pwd.struct_passwd | None = None
     if os.geteuid() == 0:  # initdb refuses to run as root
@@ -107,7 +101,7 @@ def cluster() -> Iterator[Cluster]:
             owner = pwd.getpwnam("postgres")
         except KeyError:
             owner = None
-        _need(owner is not None and shutil.which("runuser") is not None, "running as root needs a 'postgres' user and runuser")
+        need(owner is not None and shutil.which("runuser") is not None, "running as root needs a 'postgres' user and runuser", "the PostgreSQL restart test")
         as_postgres = ["runuser", "-u", "postgres", "--"]
     root = Path(tempfile.mkdtemp(prefix="pg-restart-"))  # under /tmp: pytest's own tmp dir is private to root
     c = Cluster(root, free_port(), as_postgres)

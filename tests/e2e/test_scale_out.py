@@ -16,45 +16,25 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import create_engine, text
 
 from backend.services.rasa_trackers import TrackerEraser
 from tests.actions.conftest import create_officer, login
 from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, REDIS_URL, redis_available
-from tests.processes import BOT_PYTHON, MODEL, Stack, free_port, running
-
-
-def _need(ok: bool, what: str) -> None:
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the scale-out test, but {what}")
-        pytest.skip(what)
+from tests.processes import BOT_PYTHON, MODEL, Stack, free_port, need, running, scaleout_rasa_env
 
 
 @pytest.fixture(scope="module")
 def two_rasas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, list[str], str]]:
-    _need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed (scripts/train.sh)")
-    _need(PG_AVAILABLE, f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    _need(redis_available(), f"Redis is not reachable at {REDIS_URL}")
+    need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed (scripts/train.sh)", "the scale-out test")
+    need(PG_AVAILABLE, f"PostgreSQL is not reachable at {PG_ADMIN_URL}", "the scale-out test")
+    need(redis_available(), f"Redis is not reachable at {REDIS_URL}", "the scale-out test")
     name = f"rasa_trackers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     pg = admin.url
-    redis_url = redis.connection.parse_url(REDIS_URL)
-    env = {
-        "TRACKER_DB_HOST": pg.host or "127.0.0.1",
-        "TRACKER_DB_PORT": str(pg.port or 5432),
-        "TRACKER_DB_NAME": name,
-        "TRACKER_DB_USER": pg.username or "postgres",
-        "TRACKER_DB_PASSWORD": pg.password or "",
-        "TRACKER_LOGIN_DB": pg.database or "postgres",
-        "LOCK_STORE_HOST": str(redis_url.get("host", "127.0.0.1")),
-        "LOCK_STORE_PORT": str(redis_url.get("port", 6379)),
-        "LOCK_STORE_DB": str(redis_url.get("db", 0)),
-        "LOCK_STORE_PREFIX": name.replace("_", ""),  # this run's locks only (Rasa ignores a prefix that is not alphanumeric)
-    }
+    env = scaleout_rasa_env(pg, REDIS_URL, name)
     tmp: Path = tmp_path_factory.mktemp("scale")
     try:
         with running(tmp, actions=True, rasa=False) as stack:

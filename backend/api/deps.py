@@ -105,12 +105,38 @@ def _check(principal: Principal | None, roles: tuple[str, ...], service: bool) -
     return principal
 
 
+#: Marks the dependencies that refuse a caller without credentials, so that the validation-error
+#: handler can answer such a caller 401 too (FastAPI validates the body before dependencies run).
+NEEDS_LOGIN = "_needs_login"
+
+
+def has_credentials(request: Request) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def route_needs_login(request: Request) -> bool:
+    """Whether the matched route has a ``require``/``require_brief`` dependency anywhere in its tree."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return False
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if getattr(current.call, NEEDS_LOGIN, False):
+            return True
+        pending.extend(current.dependencies)
+    return False
+
+
 def require_brief(*roles: str, service: bool = False) -> Callable[..., Principal]:
     """Like ``require``, without holding a transaction open during the endpoint (see _principal_brief)."""
 
     def dep(principal: BriefPrincipal) -> Principal:
         return _check(principal, roles, service)
 
+    setattr(dep, NEEDS_LOGIN, True)
     return dep
 
 
@@ -120,6 +146,7 @@ def require(*roles: str, service: bool = False) -> Callable[..., Principal]:
     def dep(principal: OptionalPrincipal) -> Principal:
         return _check(principal, roles, service)
 
+    setattr(dep, NEEDS_LOGIN, True)
     return dep
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.api.deps import has_credentials, route_needs_login
 from backend.domain.calendar import CalendarError
 from backend.domain.rules import RuleViolation
 from backend.services.complaints import NotFound
@@ -80,6 +81,21 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _anonymous_on_staff_route(request: Request) -> bool:
+    """FastAPI reads and validates the body before the login dependency runs; without this an
+    anonymous caller would be told what is wrong with a body it may not send at all (422), not
+    to log in (401)."""
+    return route_needs_login(request) and not has_credentials(request)
+
+
+def _log_in_first() -> JSONResponse:
+    return JSONResponse(
+        {"detail": "log in first: this needs a staff login or the service token"},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def install(app: FastAPI) -> None:
     _document_problems(app)
 
@@ -115,7 +131,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _anonymous_on_staff_route(request):
+            return _log_in_first()
         errors = exc.errors()
         reasons = []
         for err in errors:
@@ -129,6 +147,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            if _anonymous_on_staff_route(request):
+                return _log_in_first()
             # FastAPI's words for a body that is not UTF-8 JSON; say what the sender can fix
             return JSONResponse({"detail": "the request body could not be read: send UTF-8 encoded JSON"}, status_code=422)
         return await http_exception_handler(request, exc)  # type: ignore[return-value]

@@ -365,15 +365,32 @@ def test_each_route_gives_each_caller_exactly_the_intended_answer(matrix: Matrix
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: FastAPI reads and parses the JSON body before it runs the auth dependency, so an anonymous caller "
-    "with a malformed body is told 422 (body invalid) instead of 401 (log in first)",
-)
 @pytest.mark.parametrize("path", ["/api/v1/complaints", "/api/v1/staff", "/api/v1/privacy/retention/run"])
 def test_an_anonymous_caller_with_a_malformed_body_is_told_to_log_in_first(matrix: Matrix, path: str) -> None:
     r = matrix.client.post(path, content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 401, r.text
+    assert r.headers.get("www-authenticate") == "Bearer"
+    assert "log in" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [b"[]", b'{"unexpected": true}', b"\xff\xfe not utf-8"])
+def test_an_anonymous_caller_with_a_wrong_shaped_body_is_told_to_log_in_not_how_to_fix_it(matrix: Matrix, body: bytes) -> None:
+    r = matrix.client.post("/api/v1/complaints", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 401, r.text
+    assert "errors" not in r.json(), "the field list of a staff route is not for anonymous callers"
+
+
+@pytest.mark.parametrize("who", ["officer", "service"])
+def test_a_logged_in_caller_with_a_malformed_body_is_told_what_is_wrong_with_it(matrix: Matrix, who: str) -> None:
+    r = matrix.client.post("/api/v1/complaints", content=b"{not json", headers={"Content-Type": "application/json", **matrix.headers(who)})
+    assert r.status_code == 422, r.text
+    assert "not valid JSON" in r.json()["detail"]
+
+
+def test_a_resident_with_a_malformed_lookup_is_still_told_what_to_fix(matrix: Matrix) -> None:
+    """The lookup is public: its refusal of a bad body stays a 422 with the reason."""
+    r = matrix.client.post("/api/v1/lookup", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
 
 
 def test_an_anonymous_body_without_a_content_length_is_refused_before_it_is_read(matrix: Matrix) -> None:

@@ -48,6 +48,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import speedups  # noqa: F401  (installs itself: see its docstring)
+
 log = logging.getLogger(__name__)
 
 #: The action server's failures during the current turn (one list per request).

@@ -23,6 +23,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.parsing import EMERGENCY_WORDS, HANDOFF_WORDS, SAFEGUARDING
+from bot import speedups  # noqa: F401  (installs itself: see its docstring)
 
 CUES = re.compile(
     r"\b("

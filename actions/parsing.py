@@ -51,6 +51,23 @@ HANDOFF_WORDS = re.compile(
     r"man|woman|lady|guy|bloke)\b",
     re.IGNORECASE,
 )
+#: What the assistant believes a compliment needs: a word of praise or thanks. A complaint taken for a
+#: compliment is never offered the complaints process (a Code breach), while a compliment taken for a
+#: complaint costs the resident one question; so a "compliment" without any such word falls to the
+#: classifier's next guess ("whoever painted the hallway got paint all over my carpet" was one).
+PRAISE = re.compile(
+    r"(thank|thanx|thx|\bty\b|cheers|grateful|gratitude|appreciat|prais|compliment|credit|kudos|shout ?out|well done|hats off|big up|"
+    r"great|brilliant|excellent|amazing|fantastic|superb|wonderful|lovely|\bfab|awesome|outstanding|exceptional|first class|"
+    r"top (notch|marks|service|job|man|bloke|lad)|spot on|smashing|cracking|\bace\b|godsend|lifesaver|life saver|"
+    r"impress|pleased|happy|delighted|chuffed|over the moon|made my (day|week)|"
+    r"helpful|supportive|cheerful|proper job|(massive|real|big|huge) difference|kind|polite|friendly|professional|respectful|patient|caring|courteous|considerate|knowledgeable|"
+    r"efficient|quick|prompt|fast|tidy|\beasy\b|"
+    r"above and beyond|extra mile|nominat|award|\bstars?\b|hero|\bgem\b|legend|asset|good (job|work|service)|nice job|job well|"
+    r"recommend|couldn'?t (have )?(ask|wish)|can'?t fault|no complaints|\blove|pleasure|means (a lot|so much)|how much it means|"
+    r"\b(10|11|ten) ?(/|out of) ?10|\b5 ?(\*|stars?)|perfect|bless|\bgood\b|better|\bnice\b|\bbest\b|glad|relie[fv])",
+    re.IGNORECASE,
+)
+
 #: Signs that a "repair" is a danger now: safety instructions come first whatever the classifier said.
 DANGER = re.compile(
     r"\b(smell (of )?gas|gas (leak|smell)|smoke|on fire|fire in|flames?|carbon monoxide|co alarm|"

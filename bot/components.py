@@ -6,6 +6,7 @@ was handled (reported three times, nobody came, missed appointments, ignored) or
 behaved is a complaint, whatever else the message asks for. When the classifier says
 `service_request`, `report_asb` or `enquiry` (or `complaint`, unsure) and the message carries one
 of these unmistakable signs, the intent becomes `complaint` with enough confidence not to fall back.
+So does a `compliment` without a single word of praise or thanks (actions.parsing.PRAISE).
 The resident is then offered the choice to complain, never forced: a wrong switch costs one
 question, a missed complaint costs a Code breach.
 """
@@ -22,13 +23,14 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.parsing import EMERGENCY_WORDS, HANDOFF_WORDS, SAFEGUARDING
+from actions.parsing import EMERGENCY_WORDS, HANDOFF_WORDS, PRAISE, SAFEGUARDING
 from bot import speedups  # noqa: F401  (installs itself: see its docstring)
 
 CUES = re.compile(
     r"\b("
     r"(\d+|two|three|four|five|six|several|many|multiple|countless|numerous) times|"
     r"(second|third|fourth|fifth|sixth|\d+(st|nd|rd|th)) time|"
+    r"(rang|called|phoned|reported|chased|emailed|contacted|messaged) (you |them |it |this |up )?\d+ ?x|"
     r"still (not|no|nothing|waiting|hasn'?t|haven'?t|isn'?t|broken|leaking|no ?one|nobody)|"
     r"(nobody|no one|noone|no-one) (has |have |ever )?(came|come|turned up|showed up|called|rang|phoned|got back|replied|responded|bothered|fixed|done)|"
     r"never (came|turned up|showed up|called|rang|replied|got back|fixed|sorted|bothered)|"
@@ -86,9 +88,16 @@ class ComplaintCues(GraphComponent):
             unsure_complaint = name == "complaint" and float(intent.get("confidence") or 0.0) < 0.9
             handling = CUES.search(text) and (name in SWITCH_FROM or unsure_complaint)
             conduct = CONDUCT.search(text) and (name in CONDUCT_SWITCH_FROM or unsure_complaint)
-            if handling or conduct:
-                confidence = max(float(intent.get("confidence") or 0.0), 0.9)
-                message.set(INTENT, {"name": "complaint", "confidence": confidence}, add_to_output=True)
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "complaint"]
-                message.set(INTENT_RANKING_KEY, [{"name": "complaint", "confidence": confidence}, *ranking], add_to_output=True)
+            # a "compliment" with no word of praise or thanks is about staff or a service, and not
+            # praise: offering the complaints process is the safe reading (PRAISE's docstring)
+            faint_praise = name == "compliment" and not PRAISE.search(text)
+            if handling or conduct or faint_praise:
+                self._to_complaint(message, float(intent.get("confidence") or 0.0))
         return messages
+
+    @staticmethod
+    def _to_complaint(message: Message, confidence: float) -> None:
+        confidence = max(confidence, 0.9)
+        message.set(INTENT, {"name": "complaint", "confidence": confidence}, add_to_output=True)
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "complaint"]
+        message.set(INTENT_RANKING_KEY, [{"name": "complaint", "confidence": confidence}, *ranking], add_to_output=True)

@@ -41,6 +41,6 @@ def test_dissatisfaction_about_staff_is_not_mistaken_for_praise(complaint: str) 
     assert not PRAISE.search(complaint)
 
 
-@pytest.mark.parametrize("praise", ["10/10 for the window fitters", "5* service", "hats off to the lads", "top marks to the roofer", "Claire has been a godsend"])
+@pytest.mark.parametrize("praise", ["10/10 for the window fitters", "5* service", "hats off to the lads", "top marks to the roofer", "a godsend"])
 def test_short_praise_is_recognised(praise: str) -> None:
     assert PRAISE.search(praise)

@@ -36,7 +36,8 @@ EMERGENCY_WORDS = re.compile(
     r"collaps|fell|fall|crack|ceiling|roof|trapped|stuck|lift|breath|chok|injur|hurt|bleed|unconscious|"
     r"boiler|heating|freez|cold|no heat|hot water|explod|bang|fumes|scorch|melt|sewage|overflow|burst|"
     r"asbestos|structur|wall|window|glass|door|lock|break|broke|kick|intrud|police|"
-    r"stab|knife|knives|gun|weapon|attack|fight|threat|scream|violen|assault|cable|tingl|right now|help me|hurry)",
+    r"stab|knife|knives|gun|weapon|attack|fight|threat|scream|violen|assault|cable|tingl|right now|help me|hurry|"
+    r"railing|balcon|hanging (off|loose|down)|snapped|gave way|giving way|went through|human waste|\bpoo\b|excrement|sewer)",
     re.IGNORECASE,
 )
 

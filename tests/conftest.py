@@ -77,6 +77,16 @@ def fresh_pg_database(prefix: str = "cmp_test") -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each engine, for migration tests that build last release's schema first."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with fresh_pg_database("cmp_migration") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     with fresh_pg_database() as url:

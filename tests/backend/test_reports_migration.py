@@ -3,27 +3,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from backend.db.migrations import alembic_config, upgrade_to_head
 from backend.db.session import make_engine
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    url: str = request.getfixturevalue("pg_database_url")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS decisions_backfill CASCADE"))
-        conn.execute(text("CREATE SCHEMA decisions_backfill"))
-    engine.dispose()
-    return url + "?options=-csearch_path%3Ddecisions_backfill"
+@pytest.fixture
+def database(empty_database: str) -> str:
+    return empty_database
 
 
 COMPLAINT = (

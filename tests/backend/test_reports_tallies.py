@@ -8,12 +8,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend import cli
@@ -189,18 +187,9 @@ def test_the_summary_csv_streams_a_long_learning_log_whole_and_in_order(backend:
 # -- migration 0009 --------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    url: str = request.getfixturevalue("pg_database_url")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS tallies_backfill CASCADE"))
-        conn.execute(text("CREATE SCHEMA tallies_backfill"))
-    engine.dispose()
-    yield url + "?options=-csearch_path%3Dtallies_backfill"
+@pytest.fixture
+def old_database(empty_database: str) -> str:
+    return empty_database
 
 
 COMPLAINT = (

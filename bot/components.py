@@ -6,7 +6,8 @@ was handled (reported three times, nobody came, missed appointments, ignored) or
 behaved is a complaint, whatever else the message asks for. When the classifier says
 `service_request`, `report_asb` or `enquiry` (or `complaint`, unsure) and the message carries one
 of these unmistakable signs, the intent becomes `complaint` with enough confidence not to fall back.
-So does a `compliment` without a single word of praise or thanks (actions.parsing.PRAISE).
+So does a `compliment` without a single word of praise or thanks (actions.parsing.PRAISE), and a
+`report_asb` about the landlord's own staff or contractors (their conduct is the landlord's service).
 The resident is then offered the choice to complain, never forced: a wrong switch costs one
 question, a missed complaint costs a Code breach.
 """
@@ -23,7 +24,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.parsing import EMERGENCY_WORDS, HANDOFF_WORDS, PRAISE, SAFEGUARDING
+from actions.parsing import DANGER, EMERGENCY_WORDS, HANDOFF_WORDS, POSTCODE, PRAISE, SAFEGUARDING
 from bot import speedups  # noqa: F401  (installs itself: see its docstring)
 
 CUES = re.compile(
@@ -38,7 +39,8 @@ CUES = re.compile(
     r"(weeks|months|years) (ago|later|now|and still|on)|waiting (for )?(weeks|months|ages|over)|"
     r"ignor(ed|ing) (me|my|us|our)|no (reply|response|answer) (to|from)|"
     r"not good enough|disgust\w*|appalling|shocking|useless|incompetent|unacceptable|"
-    r"(fed up|sick) (of|with)|a joke|what is the point|whats the point|done nothing|did nothing|nothing (has been|was) done"
+    r"(fed up|sick) (of|with)|a joke|what is the point|whats the point|done nothing|did nothing|nothing (has been|was) done|"
+    r"(was|were|worked) (fine|ok|okay|alright) (before|until)|made (it|things|them) worse|worse than (before|it was)"
     r")\b",
     re.IGNORECASE,
 )
@@ -47,11 +49,23 @@ CONDUCT = re.compile(
     r"\b(rude|put the phone down|hung up on|very poor|poor (job|work|service|workmanship)|shoddy|botched|bodged|not acceptable)\b",
     re.IGNORECASE,
 )
+#: The landlord's own people. What they do is the landlord's service, never a neighbour's anti-social
+#: behaviour, so a "report_asb" about them is a complaint about their conduct (Code 1.2).
+LANDLORD_STAFF = re.compile(
+    r"\byour (own )?(caretakers?|staff|contractors?|workm[ae]n|engineers?|plumbers?|electricians?|officers?|housing officer|"
+    r"repairs? (team|men|guys?|people)|team|cleaners?|operatives?|surveyors?|workers?|builders?|painters?|roofers?|gardeners?|"
+    r"grounds ?(men|maintenance|staff)|call cent(re|er)|receptionists?|managers?|employees?|scheme manager|warden)\b",
+    re.IGNORECASE,
+)
 #: "stop" ends a form and throws the question away, so it is only believed when the words say so;
 #: otherwise an answer such as an email address could end an intake half way.
 STOP_WORDS = re.compile(r"\b(stop|cancel|quit|forget (it|this)|never ?mind|start (again|over)|restart|leave it|changed my mind|end this)\b", re.IGNORECASE)
 SWITCH_FROM = {"service_request", "report_asb", "enquiry"}
 CONDUCT_SWITCH_FROM = {"service_request", "enquiry"}
+
+
+def _address_answer(text: str) -> bool:
+    return bool(POSTCODE.search(text)) and len(text.split()) <= 12 and not DANGER.search(text)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -77,8 +91,10 @@ class ComplaintCues(GraphComponent):
             # answer such as "she is partially sighted" is not taken for one.
             if (message.get(INTENT) or {}).get("name") == "distress" and not SAFEGUARDING.search(text):
                 self._next_best(message, "distress")
-            # "emergency" interrupts any form with safety instructions: it needs a sign of danger
-            if (message.get(INTENT) or {}).get("name") == "emergency" and not EMERGENCY_WORDS.search(text):
+            # "emergency" interrupts any form with safety instructions: it needs a sign of danger, and
+            # a short answer with a postcode is an address ("88 Church Street, front door, B12 9LP"),
+            # unless it names a danger outright
+            if (message.get(INTENT) or {}).get("name") == "emergency" and (not EMERGENCY_WORDS.search(text) or _address_answer(text)):
                 self._next_best(message, "emergency")
             # "human_handoff" ends any form too: it needs words asking for a person
             if (message.get(INTENT) or {}).get("name") == "human_handoff" and not HANDOFF_WORDS.search(text):
@@ -91,13 +107,14 @@ class ComplaintCues(GraphComponent):
             # a "compliment" with no word of praise or thanks is about staff or a service, and not
             # praise: offering the complaints process is the safe reading (PRAISE's docstring)
             faint_praise = name == "compliment" and not PRAISE.search(text)
-            if handling or conduct or faint_praise:
-                self._to_complaint(message, float(intent.get("confidence") or 0.0))
+            staff_conduct = name == "report_asb" and LANDLORD_STAFF.search(text)
+            if handling or conduct or faint_praise or staff_conduct:
+                self._to(message, "complaint", float(intent.get("confidence") or 0.0))
         return messages
 
     @staticmethod
-    def _to_complaint(message: Message, confidence: float) -> None:
+    def _to(message: Message, name: str, confidence: float) -> None:
         confidence = max(confidence, 0.9)
-        message.set(INTENT, {"name": "complaint", "confidence": confidence}, add_to_output=True)
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "complaint"]
-        message.set(INTENT_RANKING_KEY, [{"name": "complaint", "confidence": confidence}, *ranking], add_to_output=True)
+        message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+        message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": confidence}, *ranking], add_to_output=True)

@@ -49,7 +49,8 @@ class ActionDeclinePerson(Action):
 
 
 class ActionHandleFallback(Action):
-    """Ask again once; the second misunderstanding in a row goes to a person (safeguarding words at once)."""
+    """Ask again once; the second misunderstanding in a row goes to a person (safeguarding words at once,
+    and a named danger gets the safety instructions and a person at once)."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -57,6 +58,11 @@ class ActionHandleFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         if parsing.mentions_safeguarding(latest_text(tracker)):
             return await request_handoff(dispatcher, tracker, "safeguarding")
+        if parsing.sounds_dangerous(latest_text(tracker)):
+            # not understood, but it names a danger ("think i can smell gas?"): safety first and a
+            # person, as for an emergency, rather than "please say that differently"
+            dispatcher.utter_message(response="utter_emergency_safety")
+            return await request_handoff(dispatcher, tracker, "emergency")
         user_intents = [e.get("parse_data", {}).get("intent", {}).get("name") for e in tracker.events if e.get("event") == "user"]
         if len(user_intents) >= 2 and user_intents[-1] == user_intents[-2] == "nlu_fallback":
             dispatcher.utter_message(text="I'm sorry, I'm still not understanding you. Let me get a person to help.")

@@ -89,6 +89,14 @@ class TestAPerson:
         twice = actions.run("action_handle_fallback", text="qwer", intent="nlu_fallback", events=[fallback, {**fallback, "text": "qwer"}])
         assert "still not understanding" in texts(twice)
 
+    def test_a_message_not_understood_that_names_a_danger_gets_safety_first_and_a_person(self, actions: Actions) -> None:
+        fallback = {"event": "user", "text": "think i can smell gas in the kitchen?", "parse_data": {"intent": {"name": "nlu_fallback"}}}
+        out = actions.run("action_handle_fallback", text="think i can smell gas in the kitchen?", intent="nlu_fallback", events=[fallback])
+        messages = said(out)
+        assert "0800 111 999" in messages[0]
+        assert "didn't understand" not in texts(out)
+        assert "member of our team" in texts(out) or "contact centre is closed" in texts(out)
+
     def test_an_emergency_gets_safety_first_then_the_offer_of_a_person(self, actions: Actions) -> None:
         out = actions.run("action_emergency", text="I can smell gas", intent="emergency")
         messages = said(out)

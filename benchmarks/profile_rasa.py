@@ -3,7 +3,8 @@
 Starts the backend, the action server and one Rasa server (real processes on loopback, a fresh SQLite
 database, Rasa's in-memory tracker store), warms them up, then runs conversations one after another
 for ``--seconds``: complaint intakes (17 turns each) or repair reports (5 turns). Prints the turns, the
-latency p50/p95, and the CPU milliseconds each process spent per turn, read from /proc before and after.
+latency p50/p95, and the CPU milliseconds each process spent per turn (benchmarks.hub's Cpu: each process
+group from /proc, this client, and "other" for the rest of the machine).
 Rasa's CPU per turn is what sets how many residents two cores can answer (see benchmarks/load.py).
 
 With ``--spy`` and py-spy on PATH (``pip install py-spy``; not a project dependency), it also records
@@ -19,7 +20,6 @@ import argparse
 import asyncio
 import collections
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -29,21 +29,15 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.hub import Env, Inbox, RawRasa, Script, percentile, repair_script, stop_on_sigterm
+from benchmarks.hub import Cpu, Env, Inbox, Recorder, Script, percentile, repair_script, run_script, stop_on_sigterm
 from benchmarks.load import complaint_script
 from tests.processes import BOT_PYTHON, MODEL, ROOT, Stack
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def converse(stack: Stack, seconds: float, kind: str) -> list[float]:
-    """Conversations one after another until ``seconds`` pass; every answer is checked."""
+async def converse(stack: Stack, seconds: float, kind: str) -> Recorder:
+    """Conversations one after another until ``seconds`` pass; a wrong answer is a counted error."""
     rng = random.Random(7)
-    latencies: list[float] = []
+    rec = Recorder("raw")
     async with httpx.AsyncClient() as http:
         env = Env(stack.rasa_url, stack.backend_url, http, Inbox(asyncio.get_running_loop()))
         until = time.perf_counter() + seconds
@@ -51,13 +45,8 @@ async def converse(stack: Stack, seconds: float, kind: str) -> list[float]:
         while time.perf_counter() < until:
             n += 1
             script: Script = complaint_script(rng, n) if kind == "complaint" else repair_script(rng)
-            conv = RawRasa(env, script)
-            for index, turn in enumerate(script.turns):
-                ms, text = await conv.say(index)
-                if turn.expect not in text:
-                    raise SystemExit(f"wrong answer to {turn.text!r}: expected {turn.expect!r}, got {text[:120]!r}")
-                latencies.append(ms)
-    return latencies
+            await run_script("raw", env, rng, rec, until=until, pause=None, script=script)
+    return rec
 
 
 def top_functions(path: Path, count: int = 25) -> list[tuple[float, str]]:
@@ -96,26 +85,30 @@ def main() -> None:
         stack.start_backend()
         stack.start_actions()
         stack.start_rasa(env={"BOT_SPEEDUPS": "false"} if args.without_speedups else None)
-        pids = {proc.name: proc.popen.pid for proc in stack.procs}
+        cpu = Cpu(stack)
         asyncio.run(converse(stack, 10, args.script))  # warm up: first turns load TensorFlow graphs
-        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        before = cpu.sample()
         spy = None
         if args.spy and spy_bin:
             out.parent.mkdir(exist_ok=True)
-            cmd = [spy_bin, "record", "-p", str(pids["rasa"]), "-d", str(int(args.seconds)), "-r", "200", "-f", "speedscope", "-o", str(out), "--nonblocking"]
+            rasa_pid = str(cpu.groups["rasa"])
+            cmd = [spy_bin, "record", "-p", rasa_pid, "-d", str(int(args.seconds)), "-r", "200", "-f", "speedscope", "-o", str(out), "--nonblocking"]
             spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        latencies = asyncio.run(converse(stack, args.seconds, args.script))
-        after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        rec = asyncio.run(converse(stack, args.seconds, args.script))
+        after = cpu.sample()
         if spy is not None:
             spy.wait(timeout=60)
     finally:
         stack.stop_all()
-    turns = len(latencies)
+    turns, latencies = len(rec.latencies), rec.latencies
     which = "Rasa as shipped (BOT_SPEEDUPS=false)" if args.without_speedups else "with bot/speedups.py"
-    print(f"{args.script} conversations, one resident at a time, {which}: {turns} turns in {args.seconds:.0f} s")
+    print(f"{args.script} conversations, one resident at a time, {which}: {turns} turns in {args.seconds:.0f} s, {sum(rec.errors.values())} errors")
+    for why, count in rec.errors.most_common(5):
+        print(f"  {count} x {why}")
     print(f"  latency p50 {percentile(latencies, 0.5) or 0:.0f} ms, p95 {percentile(latencies, 0.95) or 0:.0f} ms")
-    for name in pids:
-        print(f"  {name:<8} {1000 * (after[name] - before[name]) / turns:6.1f} ms CPU per turn")
+    for name, ms in Cpu.per_turn(before, after, turns).items():
+        if name != "machine_busy_cores":
+            print(f"  {name:<8} {ms:6.1f} ms CPU per turn")
     if args.spy and out.exists():
         print(f"\nRasa's stacks: {out.relative_to(ROOT)}; most-sampled functions (inclusive):")
         for share, name in top_functions(out):

@@ -3,29 +3,14 @@ the training data and the held-out sets has one, and ordinary answers about need
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from actions.parsing import EMERGENCY_WORDS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def emergencies() -> list[str]:
-    found = []
-    for f in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for item in yaml.safe_load(f.read_text()).get("nlu", []):
-            if item.get("intent") == "emergency":
-                found += [line.strip()[2:] for line in item["examples"].splitlines() if line.strip().startswith("- ")]
-    for f in sorted((ROOT / "tests" / "bot").glob("*.tsv")):
-        found += [line.split("\t", 1)[1].strip() for line in f.read_text().splitlines() if line.startswith("emergency\t")]
-    return found
+from tests.actions.written_examples import written
 
 
 def test_every_written_emergency_has_a_sign_of_danger() -> None:
-    texts = emergencies()
+    texts = written("emergency", held_out=True)
     assert len(texts) > 150
     assert [t for t in texts if not EMERGENCY_WORDS.search(t)] == []
 

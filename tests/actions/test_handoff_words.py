@@ -3,29 +3,14 @@ in the training data and the held-out sets has words for it, and names given in 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from actions.parsing import HANDOFF_WORDS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def handoff_requests() -> list[str]:
-    found = []
-    for f in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for item in yaml.safe_load(f.read_text()).get("nlu", []):
-            if item.get("intent") == "human_handoff":
-                found += [line.strip()[2:] for line in item["examples"].splitlines() if line.strip().startswith("- ")]
-    for f in sorted((ROOT / "tests" / "bot").glob("*.tsv")):
-        found += [line.split("\t", 1)[1].strip() for line in f.read_text().splitlines() if line.startswith("human_handoff\t")]
-    return found
+from tests.actions.written_examples import written
 
 
 def test_every_written_request_for_a_person_has_words_for_it() -> None:
-    texts = handoff_requests()
+    texts = written("human_handoff", held_out=True)
     assert len(texts) > 150
     assert [t for t in texts if not HANDOFF_WORDS.search(t)] == []
 

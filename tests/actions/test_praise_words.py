@@ -3,27 +3,14 @@ would never be offered the complaints process (Code 1.2-1.5)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from actions.parsing import PRAISE
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def written_compliments() -> list[str]:
-    found = []
-    for f in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for item in yaml.safe_load(f.read_text()).get("nlu", []):
-            if item.get("intent") == "compliment":
-                found += [line.strip()[2:] for line in item["examples"].splitlines() if line.strip().startswith("- ")]
-    return found
+from tests.actions.written_examples import written
 
 
 def test_every_compliment_in_the_training_data_has_a_word_of_praise() -> None:
-    texts = written_compliments()
+    texts = written("compliment", held_out=False)
     assert len(texts) > 150
     assert [t for t in texts if not PRAISE.search(t)] == []
 

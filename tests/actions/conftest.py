@@ -14,16 +14,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.processes import BACKEND_PYTHON, BOT_PYTHON, ROOT, Stack, running
+from tests.processes import BACKEND_PYTHON, BOT_PYTHON, ROOT, Stack, need, running
 
 OFFICER_PASSWORD = "officer password 123"
-
-
-def _need_bot_env() -> None:
-    if not BOT_PYTHON.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(".venv-bot is missing: scripts/setup.sh should have installed it")
-        pytest.skip(".venv-bot not installed")
 
 
 def load_domain() -> dict[str, Any]:
@@ -144,7 +137,7 @@ def login(stack: Stack, email: str = "officer@landlord.example") -> str:
 
 @pytest.fixture(scope="module")
 def actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Actions]:
-    _need_bot_env()
+    need(BOT_PYTHON.exists(), ".venv-bot is not installed (scripts/setup.sh installs it)", "the action tests")
     tmp: Path = tmp_path_factory.mktemp("actions")
     # open all day on working days, so the open-hours answer is the one tested here (tests/e2e test closed hours)
     with running(tmp, actions=True, backend_env={"CONTACT_CENTRE_OPENS": "00:00", "CONTACT_CENTRE_CLOSES": "23:59"}) as stack:

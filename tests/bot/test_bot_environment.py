@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-BOT_PYTHON = Path(__file__).resolve().parents[2] / ".venv-bot" / "bin" / "python"
+from tests.processes import BOT_PYTHON, need
 
 
 @pytest.fixture(scope="module")
 def bot_python() -> Path:
-    if not BOT_PYTHON.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(".venv-bot is missing: scripts/setup.sh should have installed it")
-        pytest.skip(".venv-bot not installed (SKIP_BOT=1?)")
+    need(BOT_PYTHON.exists(), ".venv-bot is not installed (scripts/setup.sh installs it; SKIP_BOT=1?)", "the bot environment tests")
     return BOT_PYTHON
 
 

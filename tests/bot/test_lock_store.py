@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from tests.conftest import REDIS_URL, redis_available
-from tests.processes import BOT_PYTHON, ROOT
+from tests.processes import BOT_PYTHON, ROOT, need
 
 WORKER = """
 import asyncio, os, sys, time
@@ -46,14 +46,8 @@ asyncio.run(main())
 
 @pytest.fixture
 def redis_conn() -> dict[str, str]:
-    if not BOT_PYTHON.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(".venv-bot is missing: scripts/setup.sh should have installed it")
-        pytest.skip(".venv-bot not installed")
-    if not redis_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must test the lock on Redis, but {REDIS_URL} is not reachable")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    need(BOT_PYTHON.exists(), ".venv-bot is not installed (scripts/setup.sh installs it)", "the lock store tests")
+    need(redis_available(), f"Redis not reachable at {REDIS_URL}", "the lock store tests")
     parsed = redis.connection.parse_url(REDIS_URL)
     return {"R_HOST": str(parsed.get("host", "127.0.0.1")), "R_PORT": str(parsed.get("port", 6379)), "R_DB": str(parsed.get("db", 0))}
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.processes import BOT_PYTHON, MODEL, ROOT
+from tests.processes import BOT_PYTHON, MODEL, ROOT, need
 
 CHECK = r"""
 import json, tempfile
@@ -91,10 +91,7 @@ print("RESULT " + json.dumps(out))
 
 @pytest.fixture(scope="module")
 def checked() -> dict[str, object]:
-    if not BOT_PYTHON.exists() or not MODEL.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(".venv-bot or the model is missing: scripts/test.sh should have set them up")
-        pytest.skip(".venv-bot or models/complaints.tar.gz missing (./scripts/setup.sh && ./scripts/train.sh)")
+    need(BOT_PYTHON.exists() and MODEL.exists(), "no .venv-bot or no trained model (./scripts/setup.sh && ./scripts/train.sh)", "the speed-up tests")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "BOT_SPEEDUPS": "true"}
     done = subprocess.run(
         [str(BOT_PYTHON), "-c", f"MODEL = {str(MODEL)!r}\n" + CHECK], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300

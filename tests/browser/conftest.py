@@ -6,7 +6,6 @@ Rasa (tests/processes.py). No browser is ever downloaded: without Chromium these
 from __future__ import annotations
 
 import http.server
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -17,17 +16,11 @@ from typing import Any
 import pytest
 
 from tests.actions.conftest import create_officer, login
-from tests.processes import BOT_PYTHON, MODEL, ROOT, Stack, free_port, running
+from tests.processes import BOT_PYTHON, MODEL, ROOT, Stack, free_port, need, running
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "var" / "screenshots"
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +28,8 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("Playwright is not installed in .venv (it is in backend/requirements.lock)")
-    if not Path(CHROMIUM).exists():
-        _missing("Chromium is not installed (Debian: apt-get install chromium); browsers are never downloaded")
+        need(False, "Playwright is not installed in .venv (it is in backend/requirements.lock)", "the browser tests")
+    need(Path(CHROMIUM).exists(), "Chromium is not installed (Debian: apt-get install chromium); browsers are never downloaded", "the browser tests")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
@@ -46,8 +38,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def stack(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not BOT_PYTHON.exists() or not MODEL.exists():
-        _missing("the Rasa environment and a trained model are needed: scripts/test.sh trains one")
+    need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed: scripts/test.sh trains one", "the browser tests")
     tmp: Path = tmp_path_factory.mktemp("browser")
     with running(tmp, actions=True, rasa=True) as s:
         create_officer(f"sqlite:///{s.db_path}")

@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from tests.actions.conftest import create_staff
-from tests.browser.conftest import Problems, _missing
-from tests.processes import BOT_PYTHON, MODEL, Stack, running
+from tests.browser.conftest import Problems
+from tests.processes import BOT_PYTHON, MODEL, Stack, need, running
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
@@ -48,8 +48,7 @@ BOT = 60_000  # ms for the assistant to answer
 
 @pytest.fixture(scope="module")
 def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not BOT_PYTHON.exists() or not MODEL.exists():
-        _missing("the Rasa environment and a trained model are needed: scripts/test.sh trains one")
+    need(BOT_PYTHON.exists() and MODEL.exists(), "the Rasa environment and a trained model are needed: scripts/test.sh trains one", "the browser tests")
     tmp: Path = tmp_path_factory.mktemp("agent-console")
     with running(tmp, actions=True, rasa=True, backend_env=OPEN_ALL_DAY) as s:
         db = f"sqlite:///{s.db_path}"

@@ -6,7 +6,6 @@ local fakes of Twilio's and Telegram's APIs), and each conversation's transcript
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 import uuid
@@ -24,7 +23,7 @@ from tests.actions.conftest import create_officer, create_staff, login
 from tests.fakes.servers import serve
 from tests.fakes.telegram_api import FakeTelegram, update_button, update_message
 from tests.fakes.twilio_api import FakeTwilio
-from tests.processes import BOT_PYTHON, MODEL, Stack, running
+from tests.processes import BOT_PYTHON, MODEL, Stack, need, running
 
 ACCOUNT_SID = "AC" + "e" * 32
 TWILIO_TOKEN = "e2e-twilio-token"
@@ -43,10 +42,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if not BOT_PYTHON.exists() or not MODEL.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("the Rasa environment and a trained model are needed: scripts/test.sh trains one")
-        pytest.skip("no .venv-bot or no trained model (run scripts/train.sh)")
+    need(BOT_PYTHON.exists() and MODEL.exists(), "no .venv-bot or no trained model (run scripts/train.sh)", "the channel tests")
     tmp: Path = tmp_path_factory.mktemp("channels")
     twilio, telegram = FakeTwilio(ACCOUNT_SID, TWILIO_TOKEN), FakeTelegram(TELEGRAM_TOKEN)
     with serve(twilio.app()) as twilio_url, serve(telegram.app()) as telegram_url:

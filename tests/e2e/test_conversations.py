@@ -3,7 +3,6 @@ assistant through Rasa's REST channel and the complaint lands in the case backen
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +12,12 @@ import httpx
 import pytest
 
 from tests.actions.conftest import create_officer, login
-from tests.processes import BOT_PYTHON, MODEL, Stack, running
+from tests.processes import BOT_PYTHON, MODEL, Stack, need, running
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not BOT_PYTHON.exists() or not MODEL.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("the Rasa environment and a trained model are needed: scripts/test.sh trains one")
-        pytest.skip("no .venv-bot or no trained model (run scripts/train.sh)")
+    need(BOT_PYTHON.exists() and MODEL.exists(), "no .venv-bot or no trained model (run scripts/train.sh)", "the end-to-end conversations")
     tmp: Path = tmp_path_factory.mktemp("e2e")
     with running(tmp, actions=True, rasa=True) as s:
         create_officer(f"sqlite:///{tmp / 'complaints.db'}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from tests.conftest import KEEP_TABLES, REDIS_URL, redis_available
 from tests.hub.conftest import RESIDENT, Fakes, HubApp
 from tests.hub.test_handoff_console import SERVICE, login
 from tests.hub.test_webchat_socket import start
+from tests.processes import need
 
 
 def until(ws: WebSocketTestSession, pred: Callable[[dict[str, object]], bool], seconds: float = 15) -> list[dict[str, object]]:
@@ -59,10 +59,7 @@ class Workers:
 
 @pytest.fixture
 def workers(fakes: Fakes, pg_database_url: str) -> Iterator[Workers]:
-    if not redis_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must test several workers on Redis, but {REDIS_URL} is not reachable")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    need(redis_available(), f"Redis not reachable at {REDIS_URL}", "several workers on Redis")
     fakes.rasa.down = False
     fakes.twilio.sent.clear()
     fakes.twilio.fail_next.clear()

@@ -110,9 +110,9 @@ def _check(principal: Principal | None, roles: tuple[str, ...], service: bool) -
 NEEDS_LOGIN = "_needs_login"
 
 
-def has_credentials(request: Request) -> bool:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and bool(token.strip())
+async def has_credentials(request: Request) -> bool:
+    """Whether the request carries a bearer token, read as the login dependency reads it."""
+    return await bearer(request) is not None
 
 
 def route_needs_login(request: Request) -> bool:

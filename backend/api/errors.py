@@ -81,11 +81,11 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _anonymous_on_staff_route(request: Request) -> bool:
+async def _anonymous_on_staff_route(request: Request) -> bool:
     """FastAPI reads and validates the body before the login dependency runs; without this an
     anonymous caller would be told what is wrong with a body it may not send at all (422), not
     to log in (401)."""
-    return route_needs_login(request) and not has_credentials(request)
+    return route_needs_login(request) and not await has_credentials(request)
 
 
 def _log_in_first() -> JSONResponse:
@@ -132,7 +132,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if _anonymous_on_staff_route(request):
+        if await _anonymous_on_staff_route(request):
             return _log_in_first()
         errors = exc.errors()
         reasons = []
@@ -147,7 +147,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-            if _anonymous_on_staff_route(request):
+            if await _anonymous_on_staff_route(request):
                 return _log_in_first()
             # FastAPI's words for a body that is not UTF-8 JSON; say what the sender can fix
             return JSONResponse({"detail": "the request body could not be read: send UTF-8 encoded JSON"}, status_code=422)

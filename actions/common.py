@@ -51,6 +51,12 @@ def long_date(value: str | None) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
+async def safety_then_a_person(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """A named danger, whatever the classifier said: safety instructions first, then a person at once."""
+    dispatcher.utter_message(response="utter_emergency_safety")
+    return await request_handoff(dispatcher, tracker, "emergency")
+
+
 async def request_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
     """Ask the backend for a person and tell the resident honestly what happens next."""
     if reason == "safeguarding":

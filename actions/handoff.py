@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import parsing
-from actions.common import latest_intent, latest_text, request_handoff
+from actions.common import latest_intent, latest_text, request_handoff, safety_then_a_person
 
 
 class ActionRequestHandoff(Action):
@@ -61,8 +61,7 @@ class ActionHandleFallback(Action):
         if parsing.sounds_dangerous(latest_text(tracker)):
             # not understood, but it names a danger ("think i can smell gas?"): safety first and a
             # person, as for an emergency, rather than "please say that differently"
-            dispatcher.utter_message(response="utter_emergency_safety")
-            return await request_handoff(dispatcher, tracker, "emergency")
+            return await safety_then_a_person(dispatcher, tracker)
         user_intents = [e.get("parse_data", {}).get("intent", {}).get("name") for e in tracker.events if e.get("event") == "user"]
         if len(user_intents) >= 2 and user_intents[-1] == user_intents[-2] == "nlu_fallback":
             dispatcher.utter_message(text="I'm sorry, I'm still not understanding you. Let me get a person to help.")

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend, parsing
-from actions.common import UNAVAILABLE, channel, checked_name, checked_postcode, keep_pending, latest_intent, latest_text, request_handoff
+from actions.common import UNAVAILABLE, channel, checked_name, checked_postcode, keep_pending, latest_intent, latest_text, request_handoff, safety_then_a_person
 from actions.intake import record_offer
 
 SR_SLOTS = ["sr_description", "sr_location", "sr_since", "sr_access", "sr_kind"]
@@ -33,8 +33,7 @@ class ActionStartServiceRequest(Action):
             events.append(SlotSet("postcode", pc))
         if parsing.sounds_dangerous(text):
             # whatever the classifier said, danger now gets safety first and a person, then the details
-            dispatcher.utter_message(response="utter_emergency_safety")
-            events += await request_handoff(dispatcher, tracker, "emergency")
+            events += await safety_then_a_person(dispatcher, tracker)
         if kind == "asb":
             dispatcher.utter_message(
                 text="I'm sorry you're having to deal with this. I'll take some details so our team can act on it. If you're in danger now, call 999."

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from jsonschema import ValidationError, validators
+from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.graph import GraphSchema
@@ -88,5 +88,5 @@ def install() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
 
 
-__all__ = ["ValidationError", "install", "minimal_graph_schema", "resolve_by_type", "validate_action_result"]
+__all__ = ["install", "minimal_graph_schema", "resolve_by_type", "validate_action_result"]
 install()

@@ -89,13 +89,16 @@ print("RESULT " + json.dumps(out))
 """
 
 
+def on_rasa(code: str, *, speedups: bool) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` on the Rasa environment's Python, with the speed-ups on or off."""
+    need(BOT_PYTHON.exists() and MODEL.exists(), "no .venv-bot or no trained model (./scripts/setup.sh && ./scripts/train.sh)", "the speed-up tests")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "BOT_SPEEDUPS": str(speedups).lower()}
+    return subprocess.run([str(BOT_PYTHON), "-c", code], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
 @pytest.fixture(scope="module")
 def checked() -> dict[str, object]:
-    need(BOT_PYTHON.exists() and MODEL.exists(), "no .venv-bot or no trained model (./scripts/setup.sh && ./scripts/train.sh)", "the speed-up tests")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "BOT_SPEEDUPS": "true"}
-    done = subprocess.run(
-        [str(BOT_PYTHON), "-c", f"MODEL = {str(MODEL)!r}\n" + CHECK], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    done = on_rasa(f"MODEL = {str(MODEL)!r}\n" + CHECK, speedups=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
     result: dict[str, object] = json.loads(lines[-1].removeprefix("RESULT "))
@@ -129,13 +132,12 @@ def test_the_model_graph_needed_for_a_prediction_is_the_same_remembered(checked:
     assert all(names and nodes and remembered for names, nodes, remembered in graphs)
 
 
-def test_bot_speedups_false_leaves_rasa_as_shipped(checked: dict[str, object]) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "BOT_SPEEDUPS": "false"}
+def test_bot_speedups_false_leaves_rasa_as_shipped() -> None:
     code = (
         "from rasa.core.actions.action import RemoteAction\n"
         "before = RemoteAction._validate_action_result\n"
         "import bot.channels\n"
         "print('UNCHANGED' if RemoteAction._validate_action_result is before else 'PATCHED')"
     )
-    done = subprocess.run([str(BOT_PYTHON), "-c", code], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = on_rasa(code, speedups=False)
     assert done.stdout.strip().endswith("UNCHANGED"), done.stdout[-500:] + done.stderr[-2000:]

@@ -15,6 +15,7 @@ question, a missed complaint costs a Code breach.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -68,6 +69,21 @@ def _address_answer(text: str) -> bool:
     return bool(POSTCODE.search(text)) and len(text.split()) <= 12 and not DANGER.search(text)
 
 
+#: The intents that end or interrupt a form, and what each needs in the words to be believed.
+BELIEVED_ONLY_WITH: dict[str, Callable[[str], object]] = {
+    "stop": STOP_WORDS.search,
+    # "distress" hands the conversation to a person and stops any form: it needs a safeguarding sign
+    # (the same list the actions use), so an answer such as "she is partially sighted" is not one
+    "distress": SAFEGUARDING.search,
+    # "emergency" interrupts any form with safety instructions: it needs a sign of danger, and a short
+    # answer with a postcode is an address ("88 Church Street, front door, B12 9LP") unless it names
+    # a danger outright
+    "emergency": lambda text: EMERGENCY_WORDS.search(text) and not _address_answer(text),
+    # "human_handoff" ends any form too: it needs words asking for a person
+    "human_handoff": HANDOFF_WORDS.search,
+}
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ComplaintCues(GraphComponent):
     @classmethod
@@ -84,21 +100,11 @@ class ComplaintCues(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            if (message.get(INTENT) or {}).get("name") == "stop" and not STOP_WORDS.search(text):
-                self._next_best(message, "stop")
-            # "distress" hands the conversation to a person and stops any form; it is believed when
-            # the words carry a safeguarding sign (the same list the actions use), so an ordinary
-            # answer such as "she is partially sighted" is not taken for one.
-            if (message.get(INTENT) or {}).get("name") == "distress" and not SAFEGUARDING.search(text):
-                self._next_best(message, "distress")
-            # "emergency" interrupts any form with safety instructions: it needs a sign of danger, and
-            # a short answer with a postcode is an address ("88 Church Street, front door, B12 9LP"),
-            # unless it names a danger outright
-            if (message.get(INTENT) or {}).get("name") == "emergency" and (not EMERGENCY_WORDS.search(text) or _address_answer(text)):
-                self._next_best(message, "emergency")
-            # "human_handoff" ends any form too: it needs words asking for a person
-            if (message.get(INTENT) or {}).get("name") == "human_handoff" and not HANDOFF_WORDS.search(text):
-                self._next_best(message, "human_handoff")
+            # each of these ends or interrupts a form, so it is believed only with its own words;
+            # otherwise the classifier's next guess stands (in this order: one veto can reveal another)
+            for vetoed, believed in BELIEVED_ONLY_WITH.items():
+                if (message.get(INTENT) or {}).get("name") == vetoed and not believed(text):
+                    self._next_best(message, vetoed)
             intent = message.get(INTENT) or {}
             name = intent.get("name")
             unsure_complaint = name == "complaint" and float(intent.get("confidence") or 0.0) < 0.9

@@ -17,8 +17,9 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from scipy.sparse import csr_matrix, vstack
 
 #: How much the linear model's probabilities count against DIET's (0: DIET alone, 1: the linear model alone).
 WEIGHT = "weight"
@@ -33,6 +34,16 @@ class IntentVote(LogisticRegressionClassifier):
     def __init__(self, config: dict[str, Any], name: str, model_storage: Any, resource: Any) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=float(self.config["C"]))
+
+    def _create_X(self, messages: list[Message]) -> csr_matrix:
+        """The sentence's sparse features, as Rasa's own classifier reads them, without its per-message
+        stacking with an empty dense block (this pipeline has no dense featurizer): a third of the
+        vote's cost per turn."""
+        rows = []
+        for message in messages:
+            sentence = message.get_sparse_features(attribute=TEXT)[1]
+            rows.append(csr_matrix(sentence.features) if sentence is not None else csr_matrix((1, 0)))
+        return rows[0] if len(rows) == 1 else vstack(rows, format="csr")
 
     def process(self, messages: list[Message]) -> list[Message]:
         if not hasattr(self.clf, "classes_") or not messages:

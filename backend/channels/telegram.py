@@ -83,13 +83,13 @@ async def _message(hub: Hub, update: Update, external_id: str, background: Backg
     if text.strip().lower().split("@")[0] in ("/start", "/start "):
         payload.update(choice=START_PAYLOAD, title="/start")
     status = "ignored" if media and not text.strip() else "received"
-    got = await hub.receive("telegram", chat, text, payload=payload, external_id=external_id, status=status)
+    got = await hub.receive("telegram", chat, text, payload=payload, external_id=external_id, status=status, answer_now=status == "received")
     if got.message is None:
         return  # a redelivered update
     if media:
         background.add_task(hub.say, got.conversation.id, "system", MEDIA_ONLY_TEXT)
     if status == "received":
-        background.add_task(hub.route, got.conversation.id)
+        background.add_task(hub.route, got.conversation.id, got.claim)
 
 
 async def _button(hub: Hub, sender: TelegramSender, update: Update, external_id: str, background: BackgroundTasks) -> None:
@@ -103,9 +103,9 @@ async def _button(hub: Hub, sender: TelegramSender, update: Update, external_id:
     if choice is None:
         return  # a button from a message we did not send to this chat, or an out-of-date keyboard
     title, payload = choice
-    got = await hub.receive("telegram", str(chat), title, payload={"choice": payload, "title": title}, external_id=external_id)
+    got = await hub.receive("telegram", str(chat), title, payload={"choice": payload, "title": title}, external_id=external_id, answer_now=True)
     if got.message is not None:
-        background.add_task(hub.route, got.conversation.id)
+        background.add_task(hub.route, got.conversation.id, got.claim)
 
 
 def _choice(session: Session, data: str, chat: str) -> tuple[str, str] | None:

@@ -95,7 +95,7 @@ async def inbound(request: Request, background: BackgroundTasks) -> Response:
     opted_out = await hub.db(lambda s: _opted_out(s, channel, address))
     keyword = sms_keyword(body, opted_out) if not media else None
     status = "ignored" if keyword or (media and not body.strip()) else "received"
-    got = await hub.receive(channel, address, body, payload=payload, external_id=sid, status=status)
+    got = await hub.receive(channel, address, body, payload=payload, external_id=sid, status=status, answer_now=status == "received")
     if got.message is None:  # Twilio retried a message we already have
         return _twiml()
     conv_id = got.conversation.id
@@ -105,7 +105,7 @@ async def inbound(request: Request, background: BackgroundTasks) -> Response:
         if media:
             background.add_task(hub.say, conv_id, "system", MEDIA_ONLY_TEXT)
         if status == "received":
-            background.add_task(hub.route, conv_id)
+            background.add_task(hub.route, conv_id, got.claim)
     return _twiml()
 
 

@@ -223,7 +223,7 @@ class _Chat:
             return
         if client_id:
             payload["client_id"] = client_id
-        got = await self.hub.receive("webchat", token_address(self.token), text.strip(), payload=payload, external_id=client_id)
+        got = await self.hub.receive("webchat", token_address(self.token), text.strip(), payload=payload, external_id=client_id, answer_now=True)
         if self.conv_id != got.conversation.id:  # the first message, or the first after an agent closed the chat
             if self.pump_task is not None:
                 self.pump_task.cancel()
@@ -235,4 +235,4 @@ class _Chat:
                 self.sent_ids.add(got.message.id)
                 await self.send(got.message.as_event())
         if got.message is not None:
-            await self.hub.route(got.conversation.id)
+            await self.hub.route(got.conversation.id, got.claim)

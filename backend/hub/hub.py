@@ -64,9 +64,19 @@ class ChannelSender(Protocol):
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A resident's message this worker has taken for answering, and whether it goes to a person instead."""
+
+    conversation: ConversationView
+    message: MessageView
+    handed_over: HandoffOut | None
+
+
+@dataclass(frozen=True)
 class Received:
     conversation: ConversationView
     message: MessageView | None  # None: a duplicate of a message already kept
+    claim: Claim | None = None  # taken for answering as it was kept: pass it to route()
 
 
 class Hub:
@@ -130,8 +140,15 @@ class Hub:
         payload: dict[str, Any] | None = None,
         external_id: str | None = None,
         status: str = "received",
+        answer_now: bool = False,
     ) -> Received:
-        """Keep the resident's message (before anything else can fail). Routing is a separate step."""
+        """Keep the resident's message (before anything else can fail). Routing is a separate step.
+
+        ``answer_now``: the caller routes the conversation next. Then a message the bot can answer at
+        once (the bot's conversation, nothing earlier still unanswered) is taken for answering in the
+        same transaction that keeps it, which saves routing a transaction of its own on every turn;
+        anything else is left for route() to find, exactly as without it.
+        """
         now = self.now()
 
         def keep(session: Session) -> Received:
@@ -142,35 +159,42 @@ class Hub:
                 if picked is not None:
                     data.update(choice=picked.payload, title=picked.title)
             first_status = status if conv.owner == "bot" or status != "received" else "for_agent"
-            msg = store.record_inbound(session, conv, text, data, external_id, now, first_status)
+            at_once = answer_now and first_status == "received" and not store.waiting_or_being_answered(session, conv.id)
+            claim_until = now + self.routing_expiry if at_once else None
+            msg = store.record_inbound(session, conv, text, data, external_id, now, first_status, claim_until=claim_until)
             if msg is not None and channel in ("sms", "whatsapp"):
                 conv.pending_choices = []
             session.flush()
-            return Received(ConversationView.of(conv), MessageView.of(msg) if msg else None)
+            claim = None
+            if msg is not None and claim_until is not None:
+                handed_over = self._hand_over_first(session, conv, msg)
+                claim = Claim(ConversationView.of(conv), MessageView.of(msg), handed_over)
+            return Received(ConversationView.of(conv), MessageView.of(msg) if msg else None, claim)
 
         got = await self.db(keep)
         if got.message is not None:
             await self.publish(got.conversation.id, got.message.as_event())
-            if got.message.status == "for_agent":
+            if got.message.status == "for_agent" and got.claim is None:  # (a claim handed over is announced by route)
                 await self.live.publish(AGENTS_TOPIC, {"type": "queue", "conversation_id": got.conversation.id})
         return got
 
-    async def route(self, conv_id: int) -> None:
-        """Answer the conversation's unanswered messages, oldest first, one at a time."""
+    async def route(self, conv_id: int, claim: Claim | None = None) -> None:
+        """Answer the conversation's unanswered messages, oldest first, one at a time; ``claim`` (from
+        receive) first, without looking for it."""
         lock = self._locks.get(conv_id)
         if lock is None:
             lock = asyncio.Lock()
             self._locks[conv_id] = lock
         async with lock:
-            while await self._route_one(conv_id):
-                pass  # more messages arrived while this one was answered
+            more = await self._answer(claim) if claim is not None else True
+            while more:  # more messages arrived while this one was answered
+                more = await self._route_one(conv_id)
 
     async def _route_one(self, conv_id: int) -> bool:
-        """Answer the oldest unanswered message; True when more were waiting behind it."""
+        """Answer the oldest unanswered message; True when more are waiting behind it."""
         now = self.now()
-        more = [False]
 
-        def claim(session: Session) -> tuple[ConversationView, MessageView, HandoffOut | None] | None:
+        def claim(session: Session) -> Claim | None:
             conv = session.get(Conversation, conv_id)
             if conv is None or conv.owner != "bot":
                 return None
@@ -188,13 +212,15 @@ class Hub:
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 return None
             session.refresh(msg)
-            more[0] = len(waiting) > 1
-            return ConversationView.of(conv), MessageView.of(msg), self._hand_over_first(session, conv, msg)
+            handed_over = self._hand_over_first(session, conv, msg)
+            return Claim(ConversationView.of(conv), MessageView.of(msg), handed_over)
 
         claimed = await self.db(claim)
-        if claimed is None:
-            return False
-        conv, msg, handed_over = claimed
+        return False if claimed is None else await self._answer(claimed)
+
+    async def _answer(self, claim: Claim) -> bool:
+        """Answer one claimed message and send the replies; True when more messages are waiting."""
+        conv, msg, handed_over = claim.conversation, claim.message, claim.handed_over
         if handed_over is not None:
             await self.live.publish(AGENTS_TOPIC, {"type": "queue", "new": handed_over.id})
             await self.say(conv.id, "system", handoff_message(handed_over))
@@ -208,10 +234,10 @@ class Hub:
             await self.publish(conv.id, {"type": "typing", "on": False})
             await self._assistant_down(conv, msg)
             return False
-        await self._send_replies(conv, (msg.id, msg.attempts), replies)
+        more = await self._send_replies(conv, (msg.id, msg.attempts), replies)
         # after the replies, so "typing" covers the whole turn and its end marks the turn complete
         await self.publish(conv.id, {"type": "typing", "on": False})
-        return more[0]
+        return more
 
     def _hand_over_first(self, session: Session, conv: Conversation, msg: Message) -> HandoffOut | None:
         """A managers' keyword in the message, or a resident whose record says they need a person,
@@ -252,22 +278,34 @@ class Hub:
         if notice is not None:
             await self.deliver(notice)
 
-    async def _send_replies(self, conv: ConversationView, claim: tuple[int, int] | None, replies: list[dict[str, Any]]) -> None:
-        """Store the bot's replies and send them. Web chat with the browser connected is sent in the
-        same transaction that stores them (one database round trip per turn, not two per reply).
-        ``claim`` is the answered message's id and attempt number (None: no message, a bot event)."""
+    async def _send_replies(self, conv: ConversationView, claim: tuple[int, int] | None, replies: list[dict[str, Any]]) -> bool:
+        """Store the bot's replies and send them; True when more of the resident's messages are waiting.
+
+        One transaction stores the turn: the answered message marked handled, the replies (in one
+        statement), and each reply's fate decided and taken for sending (web chat with the browser
+        connected is sent as it is stored). SMS and WhatsApp replies are then sent, in order, and one
+        more transaction records how each went. ``claim`` is the answered message's id and attempt
+        number (None: no message, a bot event).
+        """
         live = conv.channel == "webchat" and await self.live.listeners(resident_topic(conv.id)) > 0
-        stored = await self.db(lambda s: self._record_replies(s, conv, claim, replies, live))
-        for view in stored:
-            if conv.channel == "webchat":
+        stored, more = await self.db(lambda s: self._record_replies(s, conv, claim, replies, live))
+        if conv.channel == "webchat":
+            for view in stored:
                 if view.status == "sent":
                     await self.publish(conv.id, view.as_event())
-            else:
-                await self.deliver(view.id)
+            return more
+        sent = [(view, *await self._send(conv, view)) for view in stored if view.status == "sending"]
+        if sent:
+            now = self.now()
+            await self.db(lambda s: [store.finish_send(s, v.id, now, provider_id=pid, status=st, error=err) for v, st, pid, err in sent])
+            for view, status, _, _ in sent:
+                if status == "sent":
+                    await self.publish(conv.id, view.as_event())
+        return more
 
     def _record_replies(
         self, session: Session, conv: ConversationView, claim: tuple[int, int] | None, replies: list[dict[str, Any]], live: bool
-    ) -> list[MessageView]:
+    ) -> tuple[list[MessageView], bool]:
         now = self.now()
         if claim is not None:
             # Only while the claim is still this worker's: if it ran out and another worker took the
@@ -280,11 +318,13 @@ class Hub:
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 log.warning("answer dropped: the message was taken again after this worker's claim ran out", extra={"message_id": msg_id})
-                return []
+                return [], False
         current = session.get(Conversation, conv.id)
-        # the owner is read in this transaction: once an agent has the conversation the bot is silent
-        status = "suppressed" if current is not None and current.owner == "agent" else ("sent" if live else "pending")
-        stored: list[MessageView] = []
+        assert current is not None
+        # read in this transaction: once an agent has the conversation the bot is silent; a resident
+        # who sent STOP gets nothing more; WhatsApp outside its window gets nothing free-form
+        refusal = _refusal(current, "bot", {}, now)
+        stored: list[Message] = []
         for reply in replies:
             choices = [Choice(str(b.get("title", "")), str(b.get("payload", ""))) for b in reply.get("buttons") or [] if isinstance(b, dict)]
             text = str(reply.get("text") or "")
@@ -293,15 +333,20 @@ class Hub:
                 text = custom["text"]
             image = reply.get("image") if isinstance(reply.get("image"), str) else None
             for part, payload in render_reply(conv.channel, text, choices, image):
-                out = store.record_outbound(session, conv.id, "bot", part, dict(payload), now, status="pending" if conv.channel != "webchat" else status)
-                if out.status == "sent":
-                    out.sent_at, out.next_attempt_at = now, None
-                elif out.status == "suppressed":
-                    out.next_attempt_at, out.last_error = None, "an agent owns this conversation"
-                stored.append(MessageView.of(out))
-            if choices and conv.channel in ("sms", "whatsapp") and current is not None:
+                out = store.record_outbound(session, conv.id, "bot", part, dict(payload), now, flush=False)
+                if refusal is not None:
+                    out.status, out.last_error, out.next_attempt_at = refusal[0], refusal[1], None
+                elif conv.channel != "webchat":  # taken for sending by this worker, as store.claim_send does
+                    out.status, out.attempts = "sending", 1
+                    out.next_attempt_at = now + dt.timedelta(seconds=store.CLAIM_SECONDS)
+                elif live:
+                    out.status, out.sent_at, out.next_attempt_at = "sent", now, None
+                stored.append(out)
+            if choices and conv.channel in ("sms", "whatsapp"):
                 current.pending_choices = [{"title": x.title, "payload": x.payload} for x in choices]
-        return stored
+        session.flush()  # the turn's replies in one INSERT
+        more = claim is not None and store.has_unanswered(session, conv.id, now, now - ROUTING_ABANDONED)
+        return [MessageView.of(m) for m in stored], more
 
     # -- outbound -----------------------------------------------------------------------------------
     async def say(self, conv_id: int, sender: str, text: str, payload: dict[str, Any] | None = None, agent_id: int | None = None) -> MessageView:
@@ -392,15 +437,9 @@ def _prepare_send(session: Session, msg_id: int, now: dt.datetime) -> tuple[Conv
         return None
     conv = session.get(Conversation, msg.conversation_id)
     assert conv is not None
-    refusal: tuple[str, str] | None = None
-    if msg.sender == "bot" and conv.owner == "agent":
-        refusal = ("suppressed", "an agent owns this conversation")
-    elif conv.channel == "webchat":
+    refusal = _refusal(conv, msg.sender, msg.payload or {}, now)
+    if refusal is None and conv.channel == "webchat":
         return ConversationView.of(conv), MessageView.of(msg), "webchat"
-    elif conv.opted_out and not msg.payload.get("opt_out_confirmation"):
-        refusal = ("suppressed", "the resident replied STOP")
-    elif conv.channel == "whatsapp" and not whatsapp_window_open(conv.last_inbound_at, now):
-        refusal = ("needs_template", "outside WhatsApp's 24-hour window: send a template, email or letter")
     if refusal is not None:
         store.finish_send(session, msg_id, now, status=refusal[0], error=refusal[1])
         return ConversationView.of(conv), MessageView.of(msg), refusal[0]
@@ -408,6 +447,19 @@ def _prepare_send(session: Session, msg_id: int, now: dt.datetime) -> tuple[Conv
         return ConversationView.of(conv), MessageView.of(msg), "claimed"
     session.refresh(msg)
     return ConversationView.of(conv), MessageView.of(msg), None
+
+
+def _refusal(conv: Conversation, sender: str, payload: dict[str, Any], now: dt.datetime) -> tuple[str, str] | None:
+    """Why a message may not go to the resident now (status, reason), or None when it may."""
+    if sender == "bot" and conv.owner == "agent":
+        return ("suppressed", "an agent owns this conversation")
+    if conv.channel == "webchat":
+        return None
+    if conv.opted_out and not payload.get("opt_out_confirmation"):
+        return ("suppressed", "the resident replied STOP")
+    if conv.channel == "whatsapp" and not whatsapp_window_open(conv.last_inbound_at, now):
+        return ("needs_template", "outside WhatsApp's 24-hour window: send a template, email or letter")
+    return None
 
 
 def _needs_person(session: Session, conv: Conversation) -> bool:

@@ -99,9 +99,21 @@ def find_open(session: Session, channel: str, address: str) -> Conversation | No
 
 
 def record_inbound(
-    session: Session, conv: Conversation, text: str, payload: dict[str, Any], external_id: str | None, now: dt.datetime, status: str = "received"
+    session: Session,
+    conv: Conversation,
+    text: str,
+    payload: dict[str, Any],
+    external_id: str | None,
+    now: dt.datetime,
+    status: str = "received",
+    claim_until: dt.datetime | None = None,
 ) -> Message | None:
-    """Keep a resident's message; None when this provider message id was already kept (a retry or replay)."""
+    """Keep a resident's message; None when this provider message id was already kept (a retry or replay).
+
+    ``claim_until``: kept already taken for answering by this worker until then (status "routing",
+    first attempt), in the same statement that stores it, so the request that received it answers it
+    without another transaction (Hub.receive says when that is allowed).
+    """
     if external_id is not None:
         seen = session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.direction == "in", Message.external_id == external_id))
         if seen is not None:
@@ -115,9 +127,10 @@ def record_inbound(
                 text=text,
                 payload=payload,
                 external_id=external_id,
-                status=status,
+                status="routing" if claim_until is not None else status,
                 created_at=now,
-                attempts=0,
+                attempts=1 if claim_until is not None else 0,
+                next_attempt_at=claim_until,
             )
             session.add(msg)
             session.flush()
@@ -128,8 +141,18 @@ def record_inbound(
 
 
 def record_outbound(
-    session: Session, conv_id: int, sender: str, text: str, payload: dict[str, Any], now: dt.datetime, status: str = "pending", agent_id: int | None = None
+    session: Session,
+    conv_id: int,
+    sender: str,
+    text: str,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    status: str = "pending",
+    agent_id: int | None = None,
+    flush: bool = True,
 ) -> Message:
+    """Store a message to the resident. ``flush=False`` leaves the INSERT to the caller's next flush, so a
+    turn's replies go to the database in one statement."""
     msg = Message(
         conversation_id=conv_id,
         direction="out",
@@ -144,7 +167,8 @@ def record_outbound(
         agent_id=agent_id,
     )
     session.add(msg)
-    session.flush()
+    if flush:
+        session.flush()
     return msg
 
 
@@ -167,6 +191,22 @@ def unanswered(session: Session, conv_id: int, now: dt.datetime, legacy_before: 
             select(Message).where(Message.conversation_id == conv_id, Message.direction == "in", _unanswered(now, legacy_before)).order_by(Message.id)
         )
     )
+
+
+def waiting_or_being_answered(session: Session, conv_id: int) -> bool:
+    """Whether any of the resident's messages is not answered yet: waiting, being answered, or taken by a
+    worker that crashed. A new message is answered straight away only when none is, so answers keep
+    the order the messages came in."""
+    found = session.scalar(
+        select(Message.id).where(Message.conversation_id == conv_id, Message.direction == "in", Message.status.in_(("received", "routing"))).limit(1)
+    )
+    return found is not None
+
+
+def has_unanswered(session: Session, conv_id: int, now: dt.datetime, legacy_before: dt.datetime) -> bool:
+    """Whether any of the resident's messages is waiting for an answer (what ``unanswered`` lists)."""
+    found = session.scalar(select(Message.id).where(Message.conversation_id == conv_id, Message.direction == "in", _unanswered(now, legacy_before)).limit(1))
+    return found is not None
 
 
 def being_answered(session: Session, conv_id: int, before_id: int, now: dt.datetime, legacy_before: dt.datetime) -> bool:

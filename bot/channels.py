@@ -89,16 +89,31 @@ def _note(failure: str) -> None:
         failures.append(failure)
 
 
+#: One HTTP session for the health checks, kept open: a new session (and connection) per turn was a
+#: noticeable share of a turn's CPU in both Rasa and the action server.
+_health: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+
+
 async def _action_server_up(endpoint: EndpointConfig | None) -> bool:
     """The action server's /health (rasa-sdk serves it beside /webhook); True when it cannot be derived."""
     if endpoint is None or not endpoint.url or not endpoint.url.rstrip("/").endswith("/webhook"):
         return True
     url = endpoint.url.rstrip("/").removesuffix("/webhook") + "/health"
-    try:
-        async with aiohttp.ClientSession(timeout=HEALTH_TIMEOUT) as session, session.get(url) as resp:
-            return resp.status == 200
-    except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError):  # noqa: UP041 - not the same on Rasa's Python 3.10
-        return False
+    loop = asyncio.get_running_loop()
+    session = _health.get(loop)
+    if session is None or session.closed:
+        session = _health[loop] = aiohttp.ClientSession(timeout=HEALTH_TIMEOUT)
+    for attempt in (1, 2):
+        try:
+            async with session.get(url) as resp:
+                return resp.status == 200
+        except aiohttp.ClientConnectionError:
+            # perhaps a kept connection to an action server that has restarted since: ask once more, on a new one
+            if attempt == 2:
+                return False
+        except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError):  # noqa: UP041 - not the same on Rasa's Python 3.10
+            return False
+    return False
 
 
 def replies_to(tracker: DialogueStateTracker, message_id: str) -> list[dict[str, Any]] | None:
@@ -174,8 +189,11 @@ class HubRestInput(RestInput):
         token = _failures.set(failures)
         try:
             async with agent.lock_store.lock(sender_id):
+                # read once: the replay check and the turn use the same tracker (Rasa's log_message
+                # would read it from the tracker store a second time)
+                tracker = await processor.get_tracker(sender_id)
                 if from_hub:
-                    done = replies_to(await processor.get_tracker(sender_id), message.message_id)
+                    done = replies_to(tracker, message.message_id)
                     if done is not None:
                         log.info("message already answered: replaying its replies", extra={"sender": sender_id, "message_id": message.message_id})
                         for reply in done:
@@ -183,9 +201,11 @@ class HubRestInput(RestInput):
                         return response.json(collector.messages)
                 if not await _action_server_up(processor.action_endpoint):
                     return _refuse("the action server is not answering")
-                # MessageProcessor.handle_message (Rasa 3.6), with the tracker saved only when the
-                # action server did its part: a failed turn leaves no trace in the tracker store.
-                tracker = await processor.log_message(message, should_save_tracker=False)
+                # MessageProcessor.handle_message (Rasa 3.6: log_message, which is
+                # fetch_tracker_and_update_session then _handle_message_with_tracker), with the tracker
+                # saved only when the action server did its part: a failed turn leaves no trace.
+                await processor._update_tracker_session(tracker, collector, message.metadata)
+                await processor._handle_message_with_tracker(message, tracker)
                 tracker = await processor.run_action_extract_slots(collector, tracker)
                 await processor._run_prediction_loop(collector, tracker)
                 if failures:

@@ -127,8 +127,8 @@ class Hub:
         """To the resident's open web chat and to staff watching; returns how many resident sockets took it
         (a staff console watching is not delivery to the resident). With several workers, how many
         workers holding one of the resident's sockets took it."""
-        await self.live.publish(conversation_topic(conv_id), event)
-        return await self.live.publish(resident_topic(conv_id), event)
+        _, resident = await self.live.publish_all((conversation_topic(conv_id), resident_topic(conv_id)), event)
+        return resident
 
     # -- inbound ------------------------------------------------------------------------------------
     async def receive(

@@ -320,7 +320,8 @@ class Hub:
                 log.warning("answer dropped: the message was taken again after this worker's claim ran out", extra={"message_id": msg_id})
                 return [], False
         current = session.get(Conversation, conv.id)
-        assert current is not None
+        if current is None:  # the conversation is gone: nobody to send to
+            return [], False
         # read in this transaction: once an agent has the conversation the bot is silent; a resident
         # who sent STOP gets nothing more; WhatsApp outside its window gets nothing free-form
         refusal = _refusal(current, "bot", {}, now)

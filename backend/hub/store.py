@@ -110,8 +110,8 @@ def record_inbound(
 ) -> Message | None:
     """Keep a resident's message; None when this provider message id was already kept (a retry or replay).
 
-    ``claim_until``: kept already taken for answering by this worker until then (status "routing",
-    first attempt), in the same statement that stores it, so the request that received it answers it
+    ``claim_until``: stored already taken for answering by this worker until then (status "routing",
+    first attempt), by the statement that stores it, so the request that received it answers it
     without another transaction (Hub.receive says when that is allowed).
     """
     if external_id is not None:

@@ -37,7 +37,8 @@ EMERGENCY_WORDS = re.compile(
     r"boiler|heating|freez|cold|no heat|hot water|explod|bang|fumes|scorch|melt|sewage|overflow|burst|"
     r"asbestos|structur|wall|window|glass|door|lock|break|broke|kick|intrud|police|"
     r"stab|knife|knives|gun|weapon|attack|fight|threat|scream|violen|assault|cable|tingl|right now|help me|hurry|"
-    r"railing|balcon|hanging (off|loose|down)|snapped|gave way|giving way|went through|human waste|\bpoo\b|excrement|sewer)",
+    r"railing|balcon|hanging (off|loose|down)|snapped|gave way|giving way|went through|human waste|\bpoo\b|excrement|sewer|"
+    r"rotten eggs?|headache|dizz|nause|drows)",
     re.IGNORECASE,
 )
 
@@ -75,7 +76,7 @@ DANGER = re.compile(
     r"\b(smell (of )?gas|gas (leak|smell)|smoke|on fire|fire in|flames?|carbon monoxide|co alarm|"
     r"spark\w*|electric shock|shock(ed)? from|live wires?|water (on|into|through|pouring onto) (the )?(electrics|lights?|sockets?|fuse ?box)|"
     r"ceiling (has )?(just )?(come|came|fallen|fell|collaps\w*)( down| in)?|collaps\w*|stuck in (the )?lift|"
-    r"trapped|can'?t breathe)\b",
+    r"trapped|can'?t breathe|(smell\w*|stinks?) (like|of) rotten eggs?)\b",
     re.IGNORECASE,
 )
 

@@ -1,8 +1,8 @@
 """Database work per resident message in the hub: statements and transactions per turn, by channel.
 
-The hub's own database work is what the load benchmark found costs more CPU than Rasa once Rasa was
-made cheaper (benchmarks/load.py: the backend workers plus PostgreSQL per turn). This counts it
-exactly rather than timing it: the backend app on a fresh PostgreSQL database (or SQLite), a scripted
+The load benchmark (benchmarks/load.py) measures what the hub's backend workers and PostgreSQL cost in
+CPU per turn; this counts their database work exactly, which timing on a shared machine cannot: the
+backend app on a fresh PostgreSQL database (or SQLite), a scripted
 stand-in for Rasa that answers every message with two replies (tests/fakes/rasa.py) and a fake of
 Twilio's API, then ``--turns`` messages on web chat (one socket, browser connected) and on SMS (the
 signed webhook). Every statement the backend's engine sends is counted, by kind, and every commit.

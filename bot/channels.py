@@ -89,8 +89,8 @@ def _note(failure: str) -> None:
         failures.append(failure)
 
 
-#: One HTTP session for the health checks, kept open: a new session (and connection) per turn was a
-#: noticeable share of a turn's CPU in both Rasa and the action server.
+#: One HTTP session for the health checks, kept open: a new session and connection every turn cost
+#: Rasa and the action server CPU for nothing.
 _health: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.parsing import EMERGENCY_WORDS
+from actions.parsing import DANGER, EMERGENCY_WORDS
 from tests.actions.written_examples import written
 
 
@@ -18,3 +18,9 @@ def test_every_written_emergency_has_a_sign_of_danger() -> None:
 @pytest.mark.parametrize("answer", ["she is partially sighted", "I have anxiety and depression", "my son is autistic", "I use a wheelchair"])
 def test_answers_about_needs_are_not_emergencies(answer: str) -> None:
     assert not EMERGENCY_WORDS.search(answer)
+
+
+@pytest.mark.parametrize("text", ["smells like rotten eggs in my flat and im getting a headache", "the kitchen stinks of rotten eggs"])
+def test_a_gas_smell_described_without_the_word_gas_gets_safety_instructions_first(text: str) -> None:
+    """Mains gas is given its rotten-egg smell so people notice a leak; residents describe the smell."""
+    assert DANGER.search(text) and EMERGENCY_WORDS.search(text)

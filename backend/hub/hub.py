@@ -325,6 +325,9 @@ class Hub:
         # read in this transaction: once an agent has the conversation the bot is silent; a resident
         # who sent STOP gets nothing more; WhatsApp outside its window gets nothing free-form
         refusal = _refusal(current, "bot", {}, now)
+        # web chat with the browser connected is sent as it is stored; SMS, WhatsApp and Telegram are
+        # taken for sending by this worker
+        status = refusal[0] if refusal else ("sending" if conv.channel != "webchat" else "sent" if live else "pending")
         stored: list[Message] = []
         for reply in replies:
             choices = [Choice(str(b.get("title", "")), str(b.get("payload", ""))) for b in reply.get("buttons") or [] if isinstance(b, dict)]
@@ -334,15 +337,8 @@ class Hub:
                 text = custom["text"]
             image = reply.get("image") if isinstance(reply.get("image"), str) else None
             for part, payload in render_reply(conv.channel, text, choices, image):
-                out = store.record_outbound(session, conv.id, "bot", part, dict(payload), now, flush=False)
-                if refusal is not None:
-                    out.status, out.last_error, out.next_attempt_at = refusal[0], refusal[1], None
-                elif conv.channel != "webchat":  # taken for sending by this worker, as store.claim_send does
-                    out.status, out.attempts = "sending", 1
-                    out.next_attempt_at = now + dt.timedelta(seconds=store.CLAIM_SECONDS)
-                elif live:
-                    out.status, out.sent_at, out.next_attempt_at = "sent", now, None
-                stored.append(out)
+                error = refusal[1] if refusal else None
+                stored.append(store.record_outbound(session, conv.id, "bot", part, dict(payload), now, status=status, flush=False, error=error))
             if choices and conv.channel in ("sms", "whatsapp"):
                 current.pending_choices = [{"title": x.title, "payload": x.payload} for x in choices]
         session.flush()  # the turn's replies in one INSERT

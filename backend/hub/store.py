@@ -150,9 +150,12 @@ def record_outbound(
     status: str = "pending",
     agent_id: int | None = None,
     flush: bool = True,
+    error: str | None = None,
 ) -> Message:
-    """Store a message to the resident. ``flush=False`` leaves the INSERT to the caller's next flush, so a
-    turn's replies go to the database in one statement."""
+    """Store a message to the resident, in the state ``status`` says: "pending" (the request that stored
+    it sends it now; the retry loop takes over only if that did not happen), "sending" (already taken
+    for sending by this worker, as ``claim_send`` takes it), "sent", or a refusal with its ``error``.
+    ``flush=False`` leaves the INSERT to the caller's next flush, so a turn's replies are one statement."""
     msg = Message(
         conversation_id=conv_id,
         direction="out",
@@ -161,9 +164,10 @@ def record_outbound(
         payload=payload,
         status=status,
         created_at=now,
-        attempts=0,
-        # the request that stored it sends it now; the retry loop only takes over if that did not happen
-        next_attempt_at=now + FIRST_SEND_GRACE if status == "pending" else None,
+        attempts=1 if status == "sending" else 0,
+        next_attempt_at=now + FIRST_SEND_GRACE if status == "pending" else _claim_expiry(now) if status == "sending" else None,
+        sent_at=now if status == "sent" else None,
+        last_error=error,
         agent_id=agent_id,
     )
     session.add(msg)
@@ -217,6 +221,10 @@ def being_answered(session: Session, conv_id: int, before_id: int, now: dt.datet
     return found is not None
 
 
+def _claim_expiry(now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(seconds=CLAIM_SECONDS)
+
+
 def claim_send(session: Session, msg_id: int, now: dt.datetime) -> bool:
     """Take an outbound message for sending; False if someone else has it or it is done.
 
@@ -228,7 +236,7 @@ def claim_send(session: Session, msg_id: int, now: dt.datetime) -> bool:
     result = session.execute(
         update(Message)
         .where(Message.id == msg_id, or_(Message.status == "pending", abandoned))
-        .values(status="sending", next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS), attempts=Message.attempts + 1)
+        .values(status="sending", next_attempt_at=_claim_expiry(now), attempts=Message.attempts + 1)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 

@@ -1,7 +1,9 @@
 """The hub's database work per resident message: the cost that limits how many residents two cores serve
 (benchmarks/load.py). A turn keeps the message and takes it for answering in one transaction, and
 stores the replies with their sending decided in another; SMS adds one to record how each send went.
-Counted on the app's own engine; benchmarks/hub_queries.py prints the same counts by statement kind.
+Counted as the hub's own transactions (Hub.db: one call, one transaction), so the app's scheduled jobs
+(the deadline-alert scan runs once as the app starts) cannot blur the count; benchmarks/hub_queries.py
+prints the statements by kind.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
 from backend.db.models import Conversation
 from tests.hub.conftest import HubApp
 from tests.hub.test_webchat_socket import start, until
@@ -19,17 +19,19 @@ from tests.hub.test_webchat_socket import start, until
 
 @contextmanager
 def commits(hub_app: HubApp) -> Iterator[list[int]]:
+    hub = hub_app.app.state.hub
     counted = [0]
+    original = hub.db
 
-    def one(conn: Any) -> None:
+    async def counting(fn: Any) -> Any:
         counted[0] += 1
+        return await original(fn)
 
-    engine = hub_app.app.state.engine
-    event.listen(engine, "commit", one)
+    hub.db = counting
     try:
         yield counted
     finally:
-        event.remove(engine, "commit", one)
+        hub.db = original
 
 
 def turn_end(frame: dict[str, Any]) -> bool:

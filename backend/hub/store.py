@@ -197,28 +197,28 @@ def unanswered(session: Session, conv_id: int, now: dt.datetime, legacy_before: 
     )
 
 
+def _any_from_resident(session: Session, conv_id: int, *conditions: ColumnElement[bool]) -> bool:
+    """Whether any of the resident's messages in the conversation meets the conditions (one indexed probe)."""
+    found = session.scalar(select(Message.id).where(Message.conversation_id == conv_id, Message.direction == "in", *conditions).limit(1))
+    return found is not None
+
+
 def waiting_or_being_answered(session: Session, conv_id: int) -> bool:
     """Whether any of the resident's messages is not answered yet: waiting, being answered, or taken by a
     worker that crashed. A new message is answered straight away only when none is, so answers keep
     the order the messages came in."""
-    found = session.scalar(
-        select(Message.id).where(Message.conversation_id == conv_id, Message.direction == "in", Message.status.in_(("received", "routing"))).limit(1)
-    )
-    return found is not None
+    return _any_from_resident(session, conv_id, Message.status.in_(("received", "routing")))
 
 
 def has_unanswered(session: Session, conv_id: int, now: dt.datetime, legacy_before: dt.datetime) -> bool:
     """Whether any of the resident's messages is waiting for an answer (what ``unanswered`` lists)."""
-    found = session.scalar(select(Message.id).where(Message.conversation_id == conv_id, Message.direction == "in", _unanswered(now, legacy_before)).limit(1))
-    return found is not None
+    return _any_from_resident(session, conv_id, _unanswered(now, legacy_before))
 
 
 def being_answered(session: Session, conv_id: int, before_id: int, now: dt.datetime, legacy_before: dt.datetime) -> bool:
     """Whether an earlier message of the conversation is being answered right now (by another worker)."""
     claim_runs = or_(Message.next_attempt_at > now, and_(Message.next_attempt_at.is_(None), Message.created_at > legacy_before))
-    live = and_(Message.status == "routing", claim_runs)
-    found = session.scalar(select(Message.id).where(Message.conversation_id == conv_id, Message.direction == "in", Message.id < before_id, live).limit(1))
-    return found is not None
+    return _any_from_resident(session, conv_id, Message.id < before_id, Message.status == "routing", claim_runs)
 
 
 def _claim_expiry(now: dt.datetime) -> dt.datetime:

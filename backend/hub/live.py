@@ -129,16 +129,11 @@ class RedisLive:
             self.local.fan_out(channel.removeprefix(self.prefix), json.loads(msg["data"]))
 
     async def publish(self, topic: str, event: Event) -> int:
-        try:
-            return int(await self.redis.publish(self.prefix + topic, json.dumps(event, default=str)))
-        except RedisError as exc:
-            # the record has the event; a watcher catches up when it reconnects
-            log.warning("live updates: publish failed", extra={"error": type(exc).__name__})
-            return 0
+        return (await self.publish_all((topic,), event))[0]
 
     async def publish_all(self, topics: Sequence[str], event: Event) -> list[int]:
         """One event on several topics in one round trip to Redis (every event of a turn goes to the
-        staff's topic and the resident's: two round trips each were a measurable share of a turn)."""
+        staff's topic and the resident's)."""
         data = json.dumps(event, default=str)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -146,6 +141,7 @@ class RedisLive:
                     pipe.publish(self.prefix + topic, data)
                 return [int(n) for n in await pipe.execute()]
         except RedisError as exc:
+            # the record has the event; a watcher catches up when it reconnects
             log.warning("live updates: publish failed", extra={"error": type(exc).__name__})
             return [0 for _ in topics]
 

@@ -16,8 +16,6 @@ import argparse
 import contextlib
 import datetime as dt
 import logging
-import os
-import re
 import tempfile
 import uuid
 from collections import Counter
@@ -25,17 +23,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 from twilio.request_validator import RequestValidator
 
 from backend.main import create_app
 from backend.services.context import FixedClock
 from backend.settings import Settings
+from tests.conftest import fresh_pg_database
 from tests.fakes.rasa import ScriptedRasa
 from tests.fakes.servers import serve
 from tests.fakes.twilio_api import FakeTwilio
 
-PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ACCOUNT_SID = "AC" + "2" * 32
 TWILIO_TOKEN = "hub-queries-twilio-token"
 PUBLIC_URL = "https://landlord.example/channels/twilio"
@@ -48,16 +46,8 @@ def database(sqlite: bool) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{tmp}/hub.db"
         return
-    name = f"hubq_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database(prefix="hubq") as url:  # the tests' own: created, and dropped afterwards
+        yield url
 
 
 class Counts:
@@ -70,7 +60,7 @@ class Counts:
         event.listen(engine, "commit", self._commit)
 
     def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements[(re.match(r"\s*(\w+)", statement) or re.match("(.*)", statement)).group(1).upper()] += 1  # type: ignore[union-attr]
+        self.statements[statement.split(maxsplit=1)[0].upper() if statement.strip() else ""] += 1
 
     def _commit(self, conn: Any) -> None:
         self.commits += 1

@@ -120,6 +120,10 @@ class ActionOfferComplaint(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = latest_text(tracker)
+        if parsing.sounds_dangerous(text):
+            # "third time water's come through the light fitting": the complaint can wait a minute, the
+            # resident's safety cannot
+            dispatcher.utter_message(response="utter_emergency_safety")
         dispatcher.utter_message(response="utter_offer_complaint")
         offer_id = await record_offer(tracker, text, None, parsing.service_request_reference(text))
         return [

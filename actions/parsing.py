@@ -67,13 +67,15 @@ PRAISE = re.compile(
     r"efficient|quick|prompt|fast|tidy|\beasy\b|"
     r"above and beyond|extra mile|nominat|award|\bstars?\b|hero|\bgem\b|legend|asset|good (job|work|service)|nice job|job well|"
     r"recommend|couldn'?t (have )?(ask|wish)|can'?t fault|no complaints|\blove|pleasure|means (a lot|so much)|how much it means|"
-    r"\b(10|11|ten) ?(/|out of) ?10|\b5 ?(\*|stars?)|perfect|bless|\bgood\b|better|\bnice\b|\bbest\b|glad|relie[fv])",
+    r"\b(10|11|ten) ?(/|out of) ?10|\b5 ?(\*|stars?)|perfect|bless|\bgood\b|better|\bnice\b|\bbest\b|glad|relie[fv]|"
+    r"commend|\bmedal|spotless|beautiful|changed my life|positive experience)",
     re.IGNORECASE,
 )
 
 #: Signs that a "repair" is a danger now: safety instructions come first whatever the classifier said.
 DANGER = re.compile(
-    r"\b(smell (of )?gas|gas (leak|smell)|smoke|on fire|fire in|flames?|carbon monoxide|co alarm|"
+    r"\b(smell (of )?gas|gas (leak|smell)|smoke(?! alarm| detector)|on fire|fire in|flames?|carbon monoxide|co alarm|"
+    r"(smoke|fire|co) alarms? (is |are |has |have )?(going off|gone off|went off|sounding)|"
     r"spark\w*|electric shock|shock(ed)? from|live wires?|water (on|into|through|pouring onto) (the )?(electrics|lights?|sockets?|fuse ?box)|"
     r"ceiling (has )?(just )?(come|came|fallen|fell|collaps\w*)( down| in)?|collaps\w*|stuck in (the )?lift|"
     r"trapped|can'?t breathe|(smell\w*|stinks?) (like|of) rotten eggs?)\b",
@@ -144,7 +146,15 @@ def mentions_safeguarding(text: str) -> bool:
 
 
 def sounds_dangerous(text: str) -> bool:
-    return bool(DANGER.search(text or ""))
+    """A named danger, or one of the repairs attended as an emergency, that the resident has not ruled
+    out in the same breath ("not sparking or anything")."""
+    text = text or ""
+    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 30) : m.start()]) for m in DANGER.finditer(text)) or urgent_repair(text)
+
+
+def urgent_repair(text: str) -> bool:
+    """One of the repairs attended as an emergency (URGENT_REPAIR), with no danger ruled out in the words."""
+    return bool(URGENT_REPAIR.search(text)) and not DANGER_RULED_OUT.search(text)
 
 
 def sounds_dissatisfied(text: str) -> bool:
@@ -254,3 +264,28 @@ def category(text: str) -> str:
         if pattern.search(text or ""):
             return code
     return "repairs_general"
+
+
+#: The kinds of repair every landlord attends as an emergency, in the words residents use when they do
+#: not say "emergency": gas, water in the electrics, hot or smoking electrics, sewage coming into the
+#: home, a home that cannot be secured, a structure coming away, someone shut in. A "repair" reading
+#: of one of these would give a repair reference where the resident needs safety advice first.
+URGENT_REPAIR = re.compile(
+    r"\b(smell(s|ing)? (of )?gas|gas (leak|smell)|smell gas|rotten eggs?|"
+    r"water\b[^.!?]{0,40}\b(light|electric|socket|fuse|meters?\b|switch|consumer unit)|"
+    r"(light|electric|socket|fuse ?box|meters?|switch|consumer unit)\w*\b[^.!?]{0,30}\b(water|wet|dripping)|"
+    r"(sockets?|plugs?|switch|wires?|wiring|fuse ?box|consumer unit|shower)\b[^.!?]{0,40}\b"
+    r"(smok\w*|burning|scorch\w*|hot to (the )?touch|melt\w*|gone (brown|black))|"
+    r"(full of|thick|filling with) smoke|"
+    r"overflowing with sewage|sewage\b[^.!?]{0,30}\b(overflow\w*|coming (up|in|out)|pouring|everywhere|into|across)|"
+    r"(kicked|smashed|broken) (my |the |our )?(front |back |main )?(door|window) in|(door|window)s? (has been|was|been) (kicked|smashed|forced)|"
+    r"(front|back|main|entrance|external|outside) door\b[^.!?]{0,40}\b(won'?t|wont|can'?t|cannot|doesn'?t|does not) (lock|close|shut|be secured)(?! properly)|"
+    r"can'?t (secure|lock up) (it|the|my|our)|"
+    r"(balcony|railing|wall|ceiling|chimney)\b[^.!?]{0,40}\b(com(e|ing) away|came away|collaps\w*|leaning|about to fall|hanging (off|loose))|"
+    r"locked (herself|himself|themselves|themself) in|(locked|trapped|stuck) in (the|a|her|his|my) (bathroom|toilet|room|flat))",
+    re.IGNORECASE,
+)
+#: "not sparking or anything, no smell": the resident ruling a danger out.
+DANGER_RULED_OUT = re.compile(r"\b(not|no|isn'?t|aren'?t|without)\s+(\w+\s+){0,2}(spark\w*|smok\w*|smell\w*|burn\w*|danger\w*)", re.IGNORECASE)
+#: A negation just before a danger's words: "not sparking", "no smell of gas".
+_NEGATED_BEFORE = re.compile(r"\b(not|no|isn'?t|aren'?t|without|never)\s+(\w+\s+){0,2}$", re.IGNORECASE)

@@ -25,13 +25,19 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.parsing import DANGER, EMERGENCY_WORDS, HANDOFF_WORDS, POSTCODE, PRAISE, SAFEGUARDING
+from actions.parsing import DANGER, EMERGENCY_WORDS, HANDOFF_WORDS, POSTCODE, PRAISE, SAFEGUARDING, urgent_repair
 from bot import speedups  # noqa: F401  (installs itself: see its docstring)
 
-CUES = re.compile(
+#: "Three times", "the second time": of a repair, a sign it was not put right; of anti-social
+#: behaviour, only how often the neighbours did it (see REPORTED).
+REPEATED = re.compile(
+    r"\b((\d+|two|three|four|five|six|several|many|multiple|countless|numerous) times|(second|third|fourth|fifth|sixth|\d+(st|nd|rd|th)) time)\b",
+    re.IGNORECASE,
+)
+#: The landlord was told before: with REPEATED, the resident is counting their reports, not the incidents.
+REPORTED = re.compile(r"\b(reported|told (you|them|housing)|rang|called|phoned|emailed|complained|chased|logged)\b", re.IGNORECASE)
+HANDLING = re.compile(
     r"\b("
-    r"(\d+|two|three|four|five|six|several|many|multiple|countless|numerous) times|"
-    r"(second|third|fourth|fifth|sixth|\d+(st|nd|rd|th)) time|"
     r"(rang|called|phoned|reported|chased|emailed|contacted|messaged) (you |them |it |this |up )?\d+ ?x|"
     r"still (not|no|nothing|waiting|hasn'?t|haven'?t|isn'?t|broken|leaking|no ?one|nobody)|"
     r"(nobody|no one|noone|no-one) (has |have |ever )?(came|come|turned up|showed up|called|rang|phoned|got back|replied|responded|bothered|fixed|done)|"
@@ -45,6 +51,17 @@ CUES = re.compile(
     r")\b",
     re.IGNORECASE,
 )
+
+
+def handling_cue(text: str, intent: str) -> bool:
+    """A sign the resident is unhappy with how the landlord handled something. For a report of
+    anti-social behaviour a count alone ("third time this month") is how often it happened, so it
+    counts only when the resident says they reported it before."""
+    if HANDLING.search(text):
+        return True
+    return bool(REPEATED.search(text)) and (intent != "report_asb" or bool(REPORTED.search(text)))
+
+
 #: How staff or contractors behaved, or the quality of their work: a complaint, unless it is about a neighbour.
 CONDUCT = re.compile(
     r"\b(rude|put the phone down|hung up on|very poor|poor (job|work|service|workmanship)|shoddy|botched|bodged|not acceptable)\b",
@@ -108,7 +125,7 @@ class ComplaintCues(GraphComponent):
             intent = message.get(INTENT) or {}
             name = intent.get("name")
             unsure_complaint = name == "complaint" and float(intent.get("confidence") or 0.0) < 0.9
-            handling = CUES.search(text) and (name in SWITCH_FROM or unsure_complaint)
+            handling = (name in SWITCH_FROM or unsure_complaint) and handling_cue(text, str(name))
             conduct = CONDUCT.search(text) and (name in CONDUCT_SWITCH_FROM or unsure_complaint)
             # a "compliment" with no word of praise or thanks is about staff or a service, and not
             # praise: offering the complaints process is the safe reading (PRAISE's docstring)
@@ -116,11 +133,23 @@ class ComplaintCues(GraphComponent):
             staff_conduct = name == "report_asb" and LANDLORD_STAFF.search(text)
             if handling or conduct or faint_praise or staff_conduct:
                 self._to(message, "complaint", float(intent.get("confidence") or 0.0))
+            # a repair every landlord attends as an emergency, described without alarm ("water dripping
+            # into the light fitting"): the safety instructions come first. After the complaint cues, so
+            # a complaint that names one stays a complaint (its intake asks about danger too).
+            intent = message.get(INTENT) or {}
+            if intent.get("name") in SWITCH_FROM and urgent_repair(text):
+                self._to(message, "emergency", float(intent.get("confidence") or 0.0))
         return messages
 
     @staticmethod
     def _to(message: Message, name: str, confidence: float) -> None:
+        """Put ``name`` first, clearly ahead. The others keep their order, shrunk to share what is left
+        of 1: left at their old values, the intent that was overruled (often at 0.99) would tie with
+        ``name`` and FallbackClassifier's ambiguity rule would answer "I didn't understand" instead."""
         confidence = max(confidence, 0.9)
         message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
-        message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": confidence}, *ranking], add_to_output=True)
+        total = sum(float(r.get("confidence") or 0.0) for r in ranking)
+        scale = (1.0 - confidence) / total if total > 0 else 0.0
+        rest = [{**r, "confidence": float(r.get("confidence") or 0.0) * scale} for r in ranking]
+        message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": confidence}, *rest], add_to_output=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.parsing import DANGER, EMERGENCY_WORDS
+from actions.parsing import DANGER, EMERGENCY_WORDS, sounds_dangerous
 from tests.actions.written_examples import written
 
 
@@ -24,3 +24,34 @@ def test_answers_about_needs_are_not_emergencies(answer: str) -> None:
 def test_a_gas_smell_described_without_the_word_gas_gets_safety_instructions_first(text: str) -> None:
     """Mains gas is given its rotten-egg smell so people notice a leak; residents describe the smell."""
     assert DANGER.search(text) and EMERGENCY_WORDS.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "water pouring through my light fitting from the flat above",
+        "hallway ceiling light filling up with water and dripping",
+        "Sockets in kitchen are hot to touch and one has gone brown/black round the edges",
+        "toilet overflowing with sewage into the hall, it wont stop",
+        "the main entrance door to our block has been smashed and the front door wont lock, anyone can walk in",
+        "the balcony is coming away from the wall, there's a big gap",
+        "my toddler locked herself in the bathroom and I can't get the door open",
+        "think i can smell gas in the kitchen?",
+    ],
+)
+def test_repairs_attended_as_emergencies_sound_dangerous_without_alarming_words(text: str) -> None:
+    assert sounds_dangerous(text) and EMERGENCY_WORDS.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bedroom window wont shut properly, the hinge is broken",
+        "bedroom door wont shut, swollen i think. not urgent",
+        "kitchen light switch buzzing a bit when I turn it on. not sparking or anything, no smell",
+        "smoke alarm in the hallway keeps chirping every minute, think it needs a new battery",
+        "the bulb in the lift is out so its dark inside",
+    ],
+)
+def test_ordinary_repairs_do_not(text: str) -> None:
+    assert not sounds_dangerous(text)

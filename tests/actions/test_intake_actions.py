@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.actions.conftest import Actions, slot_events, texts
+from tests.actions.conftest import Actions, said, slot_events, texts
 
 FULL = {
     "acting_for": "representative",
@@ -137,6 +137,13 @@ class TestTheOfferToComplain:
         events = slot_events(started)
         assert events["complaint_points"] == [text]  # the first message already says what went wrong
         assert events["submission_key"].startswith("cmp-offer-1-")
+
+    def test_a_complaint_that_names_a_danger_gets_the_safety_instructions_first(self, actions: Actions) -> None:
+        text = "third time water has come through my kitchen light fitting and nobody has come out"
+        said_first = said(actions.run("action_offer_complaint", text=text, intent="complaint", sender="offer-danger"))
+        assert "0800 111 999" in said_first[0] and len(said_first) == 2  # then the offer to complain
+        calm = actions.run("action_offer_complaint", text="third time I've asked for the fence to be fixed", intent="complaint", sender="offer-calm")
+        assert "999" not in texts(calm)
 
     def test_declining_still_gets_the_problem_put_right(self, actions: Actions) -> None:
         text = "my boiler has been broken for a week"

@@ -185,7 +185,9 @@ class TwilioSender:
             sent = await self.client.messages.create_async(**kwargs)
         except TwilioRestException as exc:
             # 429 and 5xx may pass; other 4xx (opted out 21610, bad number 21211...) never will.
-            raise SendFailed(f"Twilio refused: {exc.status} {exc.code}", retryable=exc.status == 429 or exc.status >= 500) from exc
+            # the error code and Twilio's own words go on the message record, for staff to see why
+            reason = f"Twilio refused: {exc.status} {exc.code} {str(exc.msg)[:200]}".rstrip()
+            raise SendFailed(reason, retryable=exc.status == 429 or exc.status >= 500) from exc
         except (TwilioException, OSError, TimeoutError) as exc:
             raise SendFailed(f"Twilio unreachable: {type(exc).__name__}") from exc
         return sent.sid

@@ -34,11 +34,11 @@ class FakeTwilio:
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if request.headers.get("authorization") != expected or request.path_params["sid"] != self.account_sid:
             return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
+        form = await request.form()  # read the whole request first, as a real server does, whatever the answer
         with self._lock:
             status = self.fail_next.pop(0) if self.fail_next else None
         if status is not None:
             return JSONResponse({"code": 20500 if status >= 500 else 21211, "message": "fake failure", "status": status}, status_code=status)
-        form = await request.form()
         record: dict[str, Any] = {"to": form.get("To"), "from": form.get("From"), "body": form.get("Body")}
         record.update(media=form.getlist("MediaUrl"), callback=form.get("StatusCallback"))
         sid = f"SM{next(self._ids):032x}"

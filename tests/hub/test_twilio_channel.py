@@ -140,7 +140,8 @@ def test_a_failed_send_is_retried_with_backoff_and_ends_visible_as_failed(hub_ap
     assert [m.status for m in out] == ["pending", "pending"] and out[0].last_error
     hub_app.clock.at += dt.timedelta(seconds=3)
     hub_app.retry_pass()
-    assert [m.status for m in hub_app.messages() if m.direction == "out"] == ["sent", "sent"]
+    out = [m for m in hub_app.messages() if m.direction == "out"]
+    assert [m.status for m in out] == ["sent", "sent"], [(m.status, m.attempts, m.last_error) for m in out]
     assert hub_app.fakes.twilio.bodies_to(RESIDENT) == ["You said: hello", "Anything else?"]
     # a permanent refusal (e.g. an invalid number) is not retried
     hub_app.fakes.twilio.fail_next.extend([400])

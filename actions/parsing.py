@@ -154,7 +154,13 @@ def sounds_dangerous(text: str) -> bool:
 
 def urgent_repair(text: str) -> bool:
     """One of the repairs attended as an emergency (URGENT_REPAIR), with no danger ruled out in the words."""
-    return bool(URGENT_REPAIR.search(text)) and not DANGER_RULED_OUT.search(text)
+    if DANGER_RULED_OUT.search(text):
+        return False
+    if URGENT_REPAIR.search(text):
+        return True
+    if HEAT_LOST.search(text) and VULNERABLE.search(text) and COLD.search(text):
+        return True
+    return bool(LIFE_EQUIPMENT.search(text) and POWER_LOST.search(text))
 
 
 def sounds_dissatisfied(text: str) -> bool:
@@ -281,8 +287,28 @@ URGENT_REPAIR = re.compile(
     r"(kicked|smashed|broken) (my |the |our )?(front |back |main )?(door|window) in|(door|window)s? (has been|was|been) (kicked|smashed|forced)|"
     r"(front|back|main|entrance|external|outside) door\b[^.!?]{0,40}\b(won'?t|wont|can'?t|cannot|doesn'?t|does not) (lock|close|shut|be secured)(?! properly)|"
     r"can'?t (secure|lock up) (it|the|my|our)|"
-    r"(balcony|railing|wall|ceiling|chimney)\b[^.!?]{0,40}\b(com(e|ing) away|came away|collaps\w*|leaning|about to fall|hanging (off|loose))|"
+    r"(balcony|railing|wall|ceiling|chimney)\b[^.!?]{0,40}\b"
+    r"(com(e|ing) away|came away|collaps\w*|leaning|about to fall|hanging (off|loose)|(come|came|fallen|fell|falling) (down|in))|"
+    r"\bco (detector|monitor)|"
     r"locked (herself|himself|themselves|themself) in|(locked|trapped|stuck) in (the|a|her|his|my) (bathroom|toilet|room|flat))",
+    re.IGNORECASE,
+)
+#: No heating or hot water is a routine repair, but an emergency for someone frail in the cold: all
+#: three have to be in the words (HEAT_LOST, VULNERABLE, COLD).
+HEAT_LOST = re.compile(
+    r"\b(no (heating|heat|hot water)|(heating|boiler)\b[^.!?]{0,20}\b(isn'?t|not|has stopped|stopped|broken|broke|off|packed up|died|won'?t|failed))",
+    re.IGNORECASE,
+)
+VULNERABLE = re.compile(
+    r"\b(\d{2,3} ?(yr|year)s? old|elderly|pensioner|newborn|new born|baby|babies|infant|toddler|disabled|oxygen|terminal\w*|chemo\w*|"
+    r"dementia|frail|pregnant|nan|nana|gran|grandad|grandma|grandmother|grandfather)\b",
+    re.IGNORECASE,
+)
+COLD = re.compile(r"(freez\w*|\bminus\b|-\d+ ?(c|degrees)?\b|below zero|\bsnow\w*|\bicy\b|\bfrost\w*|\bcold\b)", re.IGNORECASE)
+#: Equipment someone's life or health depends on, and the power to run it gone.
+LIFE_EQUIPMENT = re.compile(r"\b(oxygen|dialysis|ventilator|nebuli[sz]er|feeding pump|medical equipment)\b", re.IGNORECASE)
+POWER_LOST = re.compile(
+    r"\b(no (power|electric\w*)|power\b[^.!?]{0,20}\b(cut|off|out|gone|trip\w*)|electric\w*\b[^.!?]{0,20}\b(off|gone|out|trip\w*)|trip(s|ping|ped)\b)",
     re.IGNORECASE,
 )
 #: "not sparking or anything, no smell": the resident ruling a danger out.

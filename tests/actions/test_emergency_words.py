@@ -37,6 +37,9 @@ def test_a_gas_smell_described_without_the_word_gas_gets_safety_instructions_fir
         "the balcony is coming away from the wall, there's a big gap",
         "my toddler locked herself in the bathroom and I can't get the door open",
         "think i can smell gas in the kitchen?",
+        "the kitchen ceiling has just come down",
+        "my 90 year old dad has no heating and it's freezing tonight",
+        "mum's oxygen concentrator keeps cutting out, the power keeps tripping",
     ],
 )
 def test_repairs_attended_as_emergencies_sound_dangerous_without_alarming_words(text: str) -> None:
@@ -51,6 +54,8 @@ def test_repairs_attended_as_emergencies_sound_dangerous_without_alarming_words(
         "kitchen light switch buzzing a bit when I turn it on. not sparking or anything, no smell",
         "smoke alarm in the hallway keeps chirping every minute, think it needs a new battery",
         "the bulb in the lift is out so its dark inside",
+        "no heating in the back bedroom, the radiator stays cold",
+        "my baby's room has black mould on the ceiling",
     ],
 )
 def test_ordinary_repairs_do_not(text: str) -> None:

@@ -75,6 +75,23 @@ LANDLORD_STAFF = re.compile(
     r"grounds ?(men|maintenance|staff)|call cent(re|er)|receptionists?|managers?|employees?|scheme manager|warden)\b",
     re.IGNORECASE,
 )
+#: A question about where a complaint has got to ("has it gone out?", "any news on my stage 2?")...
+STATUS_QUESTION = re.compile(
+    r"\b(status|update|progress (on|of|with)|any (news|word)|where (is|are|it'?s|things are)\b.{0,20}\b(up to|at)|"
+    r"has (it|my complaint|the review|the panel)\b.{0,25}\b(been|gone|happened|met)|chase|heard (anything|back)|"
+    r"when (will|can|do|should) (i|we) (hear|get|expect)|(new|a) date|is it (coming|due)|been (looked at|dealt with)|"
+    r"still waiting (for|on) (the|a|my) (response|reply|answer|letter|outcome|decision)|(was|has) it (been )?(logged|received|passed))",
+    re.IGNORECASE,
+)
+#: ...is a status check unless it says the answer was not good enough or asks for more: read as an
+#: escalation, it would start a stage 2 nobody asked for.
+UNHAPPY_WITH_ANSWER = re.compile(
+    r"(not (happy|satisfied|good enough|enough)|disagree|unhappy|dissatisf|challenge|dispute|again|further|next (stage|step)|"
+    r"reconsider|appeal|insult|(doesn'?t|didn'?t|does not|did not|failed to) (cover|address|answer|offer|give|come close)|ignored|"
+    r"wrong|someone else|different (person|team|officer)|higher|senior|over (her|his|their) head|don'?t accept|do not accept|"
+    r"reject|rubbish|joke|whitewash|not upheld|escalat)",
+    re.IGNORECASE,
+)
 #: "stop" ends a form and throws the question away, so it is only believed when the words say so;
 #: otherwise an answer such as an email address could end an intake half way.
 STOP_WORDS = re.compile(r"\b(stop|cancel|quit|forget (it|this)|never ?mind|start (again|over)|restart|leave it|changed my mind|end this)\b", re.IGNORECASE)
@@ -133,6 +150,8 @@ class ComplaintCues(GraphComponent):
             staff_conduct = name == "report_asb" and LANDLORD_STAFF.search(text)
             if handling or conduct or faint_praise or staff_conduct:
                 self._to(message, "complaint", float(intent.get("confidence") or 0.0))
+            if name == "escalate_complaint" and STATUS_QUESTION.search(text) and not UNHAPPY_WITH_ANSWER.search(text):
+                self._to(message, "complaint_status", float(intent.get("confidence") or 0.0))
             # a repair every landlord attends as an emergency, described without alarm ("water dripping
             # into the light fitting"): the safety instructions come first. After the complaint cues, so
             # a complaint that names one stays a complaint (its intake asks about danger too).

@@ -86,3 +86,14 @@ def test_praise_in_other_words_stays_a_compliment(layer) -> None:  # type: ignor
         ("I would like to commend your caretaker, who keeps the block spotless", CONFIDENT_COMPLIMENT),
         ("whoever cleans our stairs deserves a medal", CONFIDENT_COMPLIMENT),
     ) == ["compliment", "compliment"]
+
+
+def test_a_question_about_where_a_complaint_is_is_not_a_request_to_escalate_it(layer) -> None:  # type: ignore[no-untyped-def]
+    """Read as an escalation, a status question would start a stage 2 nobody asked for."""
+    says_escalate = [("escalate_complaint", 0.7), ("complaint_status", 0.25), ("complaint", 0.05)]
+    assert layer(
+        ("you were meant to post my complaint response, has it gone out yet?", says_escalate),
+        ("any news on my stage 2? the panel was meant to meet last week", says_escalate),
+        ("got the stage 1 reply, it doesn't address the damage at all. any update on taking it further?", says_escalate),
+        ("I want my complaint looked at again by someone more senior", says_escalate),
+    ) == ["complaint_status", "complaint_status", "escalate_complaint", "escalate_complaint"]

@@ -38,7 +38,9 @@ EMERGENCY_WORDS = re.compile(
     r"asbestos|structur|wall|window|glass|door|lock|break|broke|kick|intrud|police|"
     r"stab|knife|knives|gun|weapon|attack|fight|threat|scream|violen|assault|cable|tingl|right now|help me|hurry|"
     r"railing|balcon|hanging (off|loose|down)|snapped|gave way|giving way|went through|human waste|\bpoo\b|excrement|sewer|"
-    r"rotten eggs?|headache|dizz|nause|drows)",
+    r"rotten eggs?|headache|dizz|nause|drows|"
+    # a vulnerable neighbour nobody has seen: a welfare check that cannot wait
+    r"(not|n'?t|nt) been seen|not seen (her|him|them)|post (is )?piling up|milk (is )?piling up)",
     re.IGNORECASE,
 )
 
@@ -81,6 +83,51 @@ DANGER = re.compile(
     r"trapped|can'?t breathe|(smell\w*|stinks?) (like|of) rotten eggs?)\b",
     re.IGNORECASE,
 )
+
+
+#: The kinds of repair every landlord attends as an emergency, in the words residents use when they do
+#: not say "emergency": gas, water in the electrics, hot or smoking electrics, sewage coming into the
+#: home, a home that cannot be secured, a structure coming away, someone shut in. A "repair" reading
+#: of one of these would give a repair reference where the resident needs safety advice first.
+URGENT_REPAIR = re.compile(
+    r"\b(smell(s|ing)? (of )?gas|gas (leak|smell)|smell gas|rotten eggs?|"
+    r"water\b[^.!?]{0,40}\b(light|electric|socket|fuse|meters?\b|switch|consumer unit)|"
+    r"(light|electric|socket|fuse ?box|meters?|switch|consumer unit)\w*\b[^.!?]{0,30}\b(water|wet|dripping)|"
+    r"(sockets?|plugs?|switch|wires?|wiring|fuse ?box|consumer unit|shower)\b[^.!?]{0,40}\b"
+    r"(smok\w*|burning|scorch\w*|hot to (the )?touch|melt\w*|gone (brown|black))|"
+    r"(full of|thick|filling with) smoke|"
+    r"overflowing with sewage|sewage\b[^.!?]{0,30}\b(overflow\w*|coming (up|in|out)|pouring|everywhere|into|across)|"
+    r"(kicked|smashed|broken) (my |the |our )?(front |back |main )?(door|window) in|(door|window)s? (has been|was|been) (kicked|smashed|forced)|"
+    r"(front|back|main|entrance|external|outside) door\b[^.!?]{0,40}\b(won'?t|wont|can'?t|cannot|doesn'?t|does not) (lock|close|shut|be secured)(?! properly)|"
+    r"can'?t (secure|lock up) (it|the|my|our)|"
+    r"(balcony|railing|wall|ceiling|chimney)\b[^.!?]{0,40}\b"
+    r"(com(e|ing) away|came away|collaps\w*|leaning|about to fall|hanging (off|loose)|(come|came|fallen|fell|falling) (down|in))|"
+    r"\bco (detector|monitor)|"
+    r"locked (herself|himself|themselves|themself) in|(locked|trapped|stuck) in (the|a|her|his|my) (bathroom|toilet|room|flat))",
+    re.IGNORECASE,
+)
+#: No heating or hot water is a routine repair, but an emergency for someone frail in the cold: all
+#: three have to be in the words (HEAT_LOST, VULNERABLE, COLD).
+HEAT_LOST = re.compile(
+    r"\b(no (heating|heat|hot water)|(heating|boiler)\b[^.!?]{0,20}\b(isn'?t|not|has stopped|stopped|broken|broke|off|packed up|died|won'?t|failed))",
+    re.IGNORECASE,
+)
+VULNERABLE = re.compile(
+    r"\b(\d{2,3} ?(yr|year)s? old|elderly|pensioner|newborn|new born|baby|babies|infant|toddler|disabled|oxygen|terminal\w*|chemo\w*|"
+    r"dementia|frail|pregnant|nan|nana|gran|grandad|grandma|grandmother|grandfather)\b",
+    re.IGNORECASE,
+)
+COLD = re.compile(r"(freez\w*|\bminus\b|-\d+ ?(c|degrees)?\b|below zero|\bsnow\w*|\bicy\b|\bfrost\w*|\bcold\b)", re.IGNORECASE)
+#: Equipment someone's life or health depends on, and the power to run it gone.
+LIFE_EQUIPMENT = re.compile(r"\b(oxygen|dialysis|ventilator|nebuli[sz]er|feeding pump|medical equipment)\b", re.IGNORECASE)
+POWER_LOST = re.compile(
+    r"\b(no (power|electric\w*)|power\b[^.!?]{0,20}\b(cut|off|out|gone|trip\w*)|electric\w*\b[^.!?]{0,20}\b(off|gone|out|trip\w*)|trip(s|ping|ped)\b)",
+    re.IGNORECASE,
+)
+#: "not sparking or anything, no smell": the resident ruling a danger out.
+DANGER_RULED_OUT = re.compile(r"\b(not|no|isn'?t|aren'?t|without)\s+(\w+\s+){0,2}(spark\w*|smok\w*|smell\w*|burn\w*|danger\w*)", re.IGNORECASE)
+#: A negation just before a danger's words: "not sparking", "no smell of gas".
+_NEGATED_BEFORE = re.compile(r"\b(not|no|isn'?t|aren'?t|without|never)\s+(\w+\s+){0,2}$", re.IGNORECASE)
 
 #: Signs a "repair report" is really dissatisfaction with how it was handled (Code 1.5).
 DISSATISFACTION = re.compile(
@@ -270,48 +317,3 @@ def category(text: str) -> str:
         if pattern.search(text or ""):
             return code
     return "repairs_general"
-
-
-#: The kinds of repair every landlord attends as an emergency, in the words residents use when they do
-#: not say "emergency": gas, water in the electrics, hot or smoking electrics, sewage coming into the
-#: home, a home that cannot be secured, a structure coming away, someone shut in. A "repair" reading
-#: of one of these would give a repair reference where the resident needs safety advice first.
-URGENT_REPAIR = re.compile(
-    r"\b(smell(s|ing)? (of )?gas|gas (leak|smell)|smell gas|rotten eggs?|"
-    r"water\b[^.!?]{0,40}\b(light|electric|socket|fuse|meters?\b|switch|consumer unit)|"
-    r"(light|electric|socket|fuse ?box|meters?|switch|consumer unit)\w*\b[^.!?]{0,30}\b(water|wet|dripping)|"
-    r"(sockets?|plugs?|switch|wires?|wiring|fuse ?box|consumer unit|shower)\b[^.!?]{0,40}\b"
-    r"(smok\w*|burning|scorch\w*|hot to (the )?touch|melt\w*|gone (brown|black))|"
-    r"(full of|thick|filling with) smoke|"
-    r"overflowing with sewage|sewage\b[^.!?]{0,30}\b(overflow\w*|coming (up|in|out)|pouring|everywhere|into|across)|"
-    r"(kicked|smashed|broken) (my |the |our )?(front |back |main )?(door|window) in|(door|window)s? (has been|was|been) (kicked|smashed|forced)|"
-    r"(front|back|main|entrance|external|outside) door\b[^.!?]{0,40}\b(won'?t|wont|can'?t|cannot|doesn'?t|does not) (lock|close|shut|be secured)(?! properly)|"
-    r"can'?t (secure|lock up) (it|the|my|our)|"
-    r"(balcony|railing|wall|ceiling|chimney)\b[^.!?]{0,40}\b"
-    r"(com(e|ing) away|came away|collaps\w*|leaning|about to fall|hanging (off|loose)|(come|came|fallen|fell|falling) (down|in))|"
-    r"\bco (detector|monitor)|"
-    r"locked (herself|himself|themselves|themself) in|(locked|trapped|stuck) in (the|a|her|his|my) (bathroom|toilet|room|flat))",
-    re.IGNORECASE,
-)
-#: No heating or hot water is a routine repair, but an emergency for someone frail in the cold: all
-#: three have to be in the words (HEAT_LOST, VULNERABLE, COLD).
-HEAT_LOST = re.compile(
-    r"\b(no (heating|heat|hot water)|(heating|boiler)\b[^.!?]{0,20}\b(isn'?t|not|has stopped|stopped|broken|broke|off|packed up|died|won'?t|failed))",
-    re.IGNORECASE,
-)
-VULNERABLE = re.compile(
-    r"\b(\d{2,3} ?(yr|year)s? old|elderly|pensioner|newborn|new born|baby|babies|infant|toddler|disabled|oxygen|terminal\w*|chemo\w*|"
-    r"dementia|frail|pregnant|nan|nana|gran|grandad|grandma|grandmother|grandfather)\b",
-    re.IGNORECASE,
-)
-COLD = re.compile(r"(freez\w*|\bminus\b|-\d+ ?(c|degrees)?\b|below zero|\bsnow\w*|\bicy\b|\bfrost\w*|\bcold\b)", re.IGNORECASE)
-#: Equipment someone's life or health depends on, and the power to run it gone.
-LIFE_EQUIPMENT = re.compile(r"\b(oxygen|dialysis|ventilator|nebuli[sz]er|feeding pump|medical equipment)\b", re.IGNORECASE)
-POWER_LOST = re.compile(
-    r"\b(no (power|electric\w*)|power\b[^.!?]{0,20}\b(cut|off|out|gone|trip\w*)|electric\w*\b[^.!?]{0,20}\b(off|gone|out|trip\w*)|trip(s|ping|ped)\b)",
-    re.IGNORECASE,
-)
-#: "not sparking or anything, no smell": the resident ruling a danger out.
-DANGER_RULED_OUT = re.compile(r"\b(not|no|isn'?t|aren'?t|without)\s+(\w+\s+){0,2}(spark\w*|smok\w*|smell\w*|burn\w*|danger\w*)", re.IGNORECASE)
-#: A negation just before a danger's words: "not sparking", "no smell of gas".
-_NEGATED_BEFORE = re.compile(r"\b(not|no|isn'?t|aren'?t|without|never)\s+(\w+\s+){0,2}$", re.IGNORECASE)

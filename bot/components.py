@@ -8,6 +8,9 @@ behaved is a complaint, whatever else the message asks for. When the classifier 
 of these unmistakable signs, the intent becomes `complaint` with enough confidence not to fall back.
 So does a `compliment` without a single word of praise or thanks (actions.parsing.PRAISE), and a
 `report_asb` about the landlord's own staff or contractors (their conduct is the landlord's service).
+Two more readings protect the resident: a repair landlords attend as an emergency, told in everyday
+words, is an `emergency` (actions.parsing.URGENT_REPAIR); and a question about where a complaint has
+got to is a status check, not a request for stage 2, unless it says the answer was not good enough.
 The resident is then offered the choice to complain, never forced: a wrong switch costs one
 question, a missed complaint costs a Code breach.
 """
@@ -154,7 +157,7 @@ class ComplaintCues(GraphComponent):
                 self._to(message, "complaint_status", float(intent.get("confidence") or 0.0))
             # a repair every landlord attends as an emergency, described without alarm ("water dripping
             # into the light fitting"): the safety instructions come first. After the complaint cues, so
-            # a complaint that names one stays a complaint (its intake asks about danger too).
+            # a complaint that names one stays a complaint (the offer to complain gives them first).
             intent = message.get(INTENT) or {}
             if intent.get("name") in SWITCH_FROM and urgent_repair(text):
                 self._to(message, "emergency", float(intent.get("confidence") or 0.0))

@@ -146,7 +146,8 @@ def test_a_failed_send_is_retried_with_backoff_and_ends_visible_as_failed(hub_ap
     # a permanent refusal (e.g. an invalid number) is not retried
     hub_app.fakes.twilio.fail_next.extend([400])
     hub_app.run(hub_app.app.state.hub.say, hub_app.conversations()[0].id, "agent", "Hello again")
-    assert hub_app.messages()[-1].status == "failed"
+    refused = hub_app.messages()[-1]
+    assert refused.status == "failed" and (refused.last_error or "").startswith("Twilio refused: 400 21211")  # staff see why
     # a send that keeps failing stops after five attempts and is marked failed
     hub_app.fakes.twilio.fail_next.extend([500] * 10)
     hub_app.run(hub_app.app.state.hub.say, hub_app.conversations()[0].id, "agent", "Are you there?")

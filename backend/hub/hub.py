@@ -328,6 +328,7 @@ class Hub:
         # web chat with the browser connected is sent as it is stored; SMS, WhatsApp and Telegram are
         # taken for sending by this worker
         status = refusal[0] if refusal else ("sending" if conv.channel != "webchat" else "sent" if live else "pending")
+        error = refusal[1] if refusal else None
         stored: list[Message] = []
         for reply in replies:
             choices = [Choice(str(b.get("title", "")), str(b.get("payload", ""))) for b in reply.get("buttons") or [] if isinstance(b, dict)]
@@ -337,7 +338,6 @@ class Hub:
                 text = custom["text"]
             image = reply.get("image") if isinstance(reply.get("image"), str) else None
             for part, payload in render_reply(conv.channel, text, choices, image):
-                error = refusal[1] if refusal else None
                 stored.append(store.record_outbound(session, conv.id, "bot", part, dict(payload), now, status=status, flush=False, error=error))
             if choices and conv.channel in ("sms", "whatsapp"):
                 current.pending_choices = [{"title": x.title, "payload": x.payload} for x in choices]
